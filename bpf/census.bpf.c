@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Socket census: one pw_sock record for every TCP/UDP socket file of every
+ * process, from iter/task_file (v5.8). This is how portwatch learns the
+ * owners of sockets that existed before it started, and who holds a port
+ * when a bind fails with EADDRINUSE.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "sock.bpf.h"
+#include "portwatch.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Written by userspace before each run; zero fields match anything. */
+struct pw_census_filter census_filter = {};
+
+SEC("iter/task_file")
+int pw_census(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct pw_sock r = {};
+	struct sock *sk;
+
+	if (!task || !file)
+		return 0;
+	sk = pw_file_sock(file, &r.sock_ino);
+	if (!sk || !pw_sk_wanted(sk, &r.proto, &r.family))
+		return 0;
+	r.netns = pw_sk_netns(sk);
+	if (census_filter.netns && r.netns != census_filter.netns)
+		return 0;
+	if (census_filter.proto && r.proto != census_filter.proto)
+		return 0;
+	r.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (census_filter.lport && r.lport != census_filter.lport)
+		return 0;
+	pw_sk_endpoints(sk, r.family, r.laddr, &r.lport, r.raddr, &r.rport);
+	r.rec_type = PW_REC_SOCK;
+	r.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	r.pid = BPF_CORE_READ(task, tgid);
+	r.uid = BPF_CORE_READ(task, cred, euid.val);
+	r.fd = ctx->fd;
+	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Port events from tracepoints only: bind, listen, connect, accept, close.
+ *
+ * Hook choice (numbers in docs/HOOKS.md): the syscall tracepoints are the
+ * only tracepoints that see a *failed* bind/listen/connect with its errno
+ * (cgroup/bind4 runs before the bind and has no "after, failed" twin), so
+ * they are needed anyway; once one syscall tracepoint is enabled every task
+ * already takes the syscall slow path, and measured here the extra ones cost
+ * nothing visible. sock:inet_sock_set_state (tp_btf, no tracefs needed)
+ * gives what no syscall sees: the asynchronous outcome of a connect and the
+ * end of a connection, in softirq context.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sock.bpf.h"
+#include "portwatch.h"
+
+#define PW_EAGAIN 11
+#define PW_EISCONN 106
+#define PW_EALREADY 114
+#define PW_EINPROGRESS 115
+#define PW_EADDRNOTAVAIL 99
+#define PW_ECONNABORTED 103
+#define PW_EEXIST 17
+#define PW_AF_UNSPEC 0
+#define PW_SA_MAX 28 /* sizeof(struct sockaddr_in6) */
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Filters and tuning, fixed before load by the loader. */
+const volatile struct pw_kfilter kfilter = {};
+const volatile __u32 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Syscall arguments from sys_enter_* to sys_exit_*, keyed by thread. */
+struct call_args {
+	__s32 fd;
+	__u32 backlog;
+	__u8 sa[PW_SA_MAX];
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_args);
+} calls SEC(".maps");
+
+/* Who owns a TCP socket and since when: for connect outcomes and close. */
+struct sock_owner {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u32 flags; /* PW_F_NO_OWNER until a process is known */
+	char comm[PW_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_owner);
+} owners SEC(".maps");
+
+/*
+ * A non-blocking connect has two halves that race: sys_exit_connect
+ * returning -EINPROGRESS and the SYN_SENT -> ESTABLISHED/CLOSE transition
+ * (which on loopback can even run first, from release_sock()). Each half
+ * inserts into this map with BPF_NOEXIST, which is atomic under the bucket
+ * lock: whichever finds the other's entry is second and emits the one
+ * connect record. Plain atomics would need v5.12 (BPF_FETCH).
+ */
+struct handoff {
+	__s32 result;
+	__u16 lport;
+	__u16 pad;
+	__u8 laddr[PW_ADDR_LEN]; /* tcp_disconnect() resets it on failure */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct handoff);
+} handoffs SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline bool pid_wanted(__u64 pid_tgid)
+{
+	return !kfilter.pid || (__u32)(pid_tgid >> 32) == kfilter.pid;
+}
+
+static __always_inline bool event_wanted(const struct pw_event *e)
+{
+	__u16 port = kfilter.port;
+
+	if (kfilter.pid && e->pid != kfilter.pid)
+		return false;
+	if (kfilter.netns && e->netns != kfilter.netns)
+		return false;
+	if (kfilter.cgroup_id && e->cgroup_id != kfilter.cgroup_id)
+		return false;
+	if (kfilter.proto && e->proto != kfilter.proto)
+		return false;
+	if (port && e->lport != port && e->rport != port && e->req_port != port)
+		return false;
+	if (kfilter.failed_only && e->result >= 0)
+		return false;
+	return true;
+}
+
+/*
+ * Send e unless filtered. Wake userspace only once wakeup_bytes are
+ * waiting: the loader polls on a short timer anyway, and one wake-up per
+ * record is what makes naive tracers cost 30 % of a connect storm.
+ */
+static __always_inline void emit(struct pw_event *e)
+{
+	__u64 flags;
+
+	e->rec_type = PW_REC_EVENT;
+	if (!event_wanted(e)) {
+		count(PW_CNT_FILTERED);
+		return;
+	}
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
+		count(PW_CNT_LOST);
+	else
+		count(PW_CNT_EVENTS);
+}
+
+static __always_inline void fill_task(struct pw_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline void fill_owner(struct pw_event *e, const struct sock_owner *o)
+{
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = o->pid;
+	e->tid = o->tid;
+	e->uid = o->uid;
+	e->cgroup_id = o->cgroup_id;
+	e->flags |= o->flags;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+}
+
+static __always_inline void owner_from_task(struct sock_owner *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->flags = 0;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/*
+ * Decode the caller's sockaddr into addr/port in the socket's family.
+ * A v4 sockaddr given to a v6 socket is an error the kernel reports; we
+ * then leave the address zero. Returns the sockaddr's family.
+ */
+static __always_inline __u16 parse_sockaddr(const __u8 *sa, __u8 family, __u8 *addr, __u16 *port)
+{
+	__u16 sa_family = *(const __u16 *)sa;
+
+	*port = ((__u16)sa[2] << 8) | sa[3];
+	if (sa_family == PW_AF_INET && family == PW_AF_INET)
+		__builtin_memcpy(addr, sa + 4, 4);
+	else if (sa_family == PW_AF_INET6 && family == PW_AF_INET6)
+		__builtin_memcpy(addr, sa + 8, 16);
+	return sa_family;
+}
+
+static __always_inline int stash(__u64 fd, const void *uaddr, __u32 backlog)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args a = {};
+	__u16 sa_family;
+
+	if (!pid_wanted(id))
+		return 0;
+	a.fd = (__s32)fd;
+	a.backlog = backlog;
+	if (uaddr) {
+		/* addrlen may be shorter than sockaddr_in6 at a page end. */
+		if (bpf_probe_read_user(a.sa, sizeof(a.sa), uaddr) &&
+		    bpf_probe_read_user(a.sa, 16, uaddr))
+			return 0;
+		sa_family = *(__u16 *)a.sa;
+		/* AF_UNSPEC: "any" for bind, disconnect for connect. */
+		if (sa_family != PW_AF_INET && sa_family != PW_AF_INET6 && sa_family != PW_AF_UNSPEC)
+			return 0;
+	}
+	if (bpf_map_update_elem(&calls, &id, &a, BPF_ANY))
+		count(PW_CNT_STASH_FULL);
+	return 0;
+}
+
+/* Take this thread's stashed arguments; false if there were none. */
+static __always_inline bool unstash(struct call_args *a)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args *p = bpf_map_lookup_elem(&calls, &id);
+
+	if (!p)
+		return false;
+	__builtin_memcpy(a, p, sizeof(*a));
+	bpf_map_delete_elem(&calls, &id);
+	return true;
+}
+
+SEC("tp/syscalls/sys_enter_bind")
+int pw_enter_bind(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(ctx->args[0], (const void *)ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_exit_bind")
+int pw_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pw_event e = {};
+	struct call_args a;
+	struct sock *sk;
+
+	if (!unstash(&a))
+		return 0;
+	sk = pw_fd_sock(a.fd, &e.sock_ino);
+	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
+		return 0;
+	fill_task(&e);
+	e.kind = PW_EV_BIND;
+	e.result = (__s32)ctx->ret;
+	e.netns = pw_sk_netns(sk);
+	parse_sockaddr(a.sa, e.family, e.req_addr, &e.req_port);
+	if (e.result == 0) {
+		pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+		e.rport = 0;
+	} else {
+		__builtin_memcpy(e.laddr, e.req_addr, sizeof(e.laddr));
+		e.lport = e.req_port;
+	}
+	emit(&e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_listen")
+int pw_enter_listen(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(ctx->args[0], NULL, (__u32)ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_exit_listen")
+int pw_exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pw_event e = {};
+	struct call_args a;
+	struct sock *sk;
+
+	if (!unstash(&a))
+		return 0;
+	sk = pw_fd_sock(a.fd, &e.sock_ino);
+	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
+		return 0;
+	fill_task(&e);
+	e.kind = PW_EV_LISTEN;
+	e.result = (__s32)ctx->ret;
+	e.backlog = a.backlog;
+	e.netns = pw_sk_netns(sk);
+	/* listen() on an unbound socket binds a port itself: read it now. */
+	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+	e.rport = 0;
+	emit(&e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int pw_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(ctx->args[0], (const void *)ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int pw_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pw_event e = {};
+	struct handoff h = {}, *hp;
+	struct call_args a;
+	struct sock *sk;
+	__u64 key;
+
+	if (!unstash(&a))
+		return 0;
+	sk = pw_fd_sock(a.fd, &e.sock_ino);
+	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
+		return 0;
+	if (parse_sockaddr(a.sa, e.family, e.raddr, &e.rport) == PW_AF_UNSPEC)
+		return 0; /* UDP disconnect, not a connection */
+	fill_task(&e);
+	e.kind = PW_EV_CONNECT;
+	e.result = (__s32)ctx->ret;
+	e.netns = pw_sk_netns(sk);
+	BPF_CORE_READ_INTO(&e.lport, sk, __sk_common.skc_num);
+	if (e.family == PW_AF_INET)
+		BPF_CORE_READ_INTO((__u32 *)e.laddr, sk, __sk_common.skc_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO((struct in6_addr *)e.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+
+	if (e.proto == PW_PROTO_TCP) {
+		key = (__u64)sk;
+		/* Re-asking about a connect already under way starts nothing. */
+		if (e.result == -PW_EALREADY || e.result == -PW_EISCONN)
+			return 0;
+		if (e.result == -PW_EINPROGRESS) {
+			if (!bpf_map_update_elem(&handoffs, &key, &h, BPF_NOEXIST))
+				return 0; /* the state change will report it */
+			hp = bpf_map_lookup_elem(&handoffs, &key);
+			if (!hp)
+				return 0;
+			e.result = hp->result;
+			e.lport = hp->lport;
+			e.flags |= PW_F_ASYNC;
+			__builtin_memcpy(e.laddr, hp->laddr, sizeof(e.laddr));
+		} else if (e.result < 0) {
+			/* A failed connect has released its port and address already. */
+			hp = bpf_map_lookup_elem(&handoffs, &key);
+			if (hp) {
+				e.lport = hp->lport;
+				__builtin_memcpy(e.laddr, hp->laddr, sizeof(e.laddr));
+			}
+		}
+		bpf_map_delete_elem(&handoffs, &key);
+	}
+	emit(&e);
+	return 0;
+}
+
+/*
+ * accept/accept4 need no enter hook: the new fd is the return value. A
+ * failed accept is reported without its port (that would need the enter
+ * hook on every accept, and EAGAIN from event loops is not an event).
+ */
+static __always_inline int on_accept_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pw_event e = {};
+	struct sock_owner *o, fresh = {};
+	struct sock *sk;
+	__u64 key;
+
+	if (!pid_wanted(id) || ret == -PW_EAGAIN)
+		return 0;
+	fill_task(&e);
+	e.kind = PW_EV_ACCEPT;
+	e.result = ret < 0 ? (__s32)ret : 0;
+	if (ret < 0) {
+		e.netns = pw_task_netns();
+		e.proto = PW_PROTO_TCP;
+		e.family = PW_AF_INET;
+		emit(&e);
+		return 0;
+	}
+	sk = pw_fd_sock((int)ret, &e.sock_ino);
+	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
+		return 0;
+	e.netns = pw_sk_netns(sk);
+	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+	/* Name the owner of the connection for its close record. */
+	key = (__u64)sk;
+	o = bpf_map_lookup_elem(&owners, &key);
+	if (o) {
+		owner_from_task(o);
+	} else {
+		owner_from_task(&fresh);
+		fresh.start_ns = e.ts_ns;
+		fresh.flags = PW_F_NO_LIFETIME;
+		bpf_map_update_elem(&owners, &key, &fresh, BPF_ANY);
+	}
+	emit(&e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int pw_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int pw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+/* The one connect record of a connect whose syscall returned first. */
+static __always_inline void connect_outcome(struct sock *sk, __u64 key, int newstate)
+{
+	struct handoff h = {};
+	struct sock_owner *o;
+	struct pw_event e = {};
+	int err;
+
+	h.lport = pw_sk_sport(sk);
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == PW_AF_INET)
+		BPF_CORE_READ_INTO((__u32 *)h.laddr, sk, __sk_common.skc_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO((struct in6_addr *)h.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	if (newstate == PW_TCP_ESTABLISHED) {
+		h.result = 0;
+	} else {
+		/* tcp_reset()/tcp_write_err() set sk_err before tcp_done(). */
+		err = BPF_CORE_READ(sk, sk_err);
+		if (err)
+			h.result = -err;
+		else
+			h.result = h.lport ? -PW_ECONNABORTED : -PW_EADDRNOTAVAIL;
+	}
+	if (bpf_map_update_elem(&handoffs, &key, &h, BPF_NOEXIST) != -PW_EEXIST)
+		return; /* first: sys_exit_connect will report */
+
+	if (!pw_sk_wanted(sk, &e.proto, &e.family))
+		goto out;
+	o = bpf_map_lookup_elem(&owners, &key);
+	if (o)
+		fill_owner(&e, o);
+	else
+		e.flags |= PW_F_NO_OWNER;
+	e.ts_ns = bpf_ktime_get_ns();
+	e.kind = PW_EV_CONNECT;
+	e.flags |= PW_F_ASYNC;
+	e.result = h.result;
+	e.netns = pw_sk_netns(sk);
+	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+	e.lport = h.lport;
+	__builtin_memcpy(e.laddr, h.laddr, sizeof(e.laddr));
+	emit(&e);
+out:
+	bpf_map_delete_elem(&handoffs, &key);
+}
+
+static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate)
+{
+	struct pw_event e = {};
+	struct sock_owner *o;
+
+	if (!pw_sk_wanted(sk, &e.proto, &e.family))
+		return;
+	o = bpf_map_lookup_elem(&owners, &key);
+	if (o) {
+		fill_owner(&e, o);
+		e.lifetime_ns = e.ts_ns - o->start_ns;
+		bpf_map_delete_elem(&owners, &key);
+	} else {
+		e.ts_ns = bpf_ktime_get_ns();
+		e.flags |= PW_F_NO_OWNER | PW_F_NO_LIFETIME;
+	}
+	if (oldstate == PW_TCP_LISTEN)
+		e.flags |= PW_F_LISTENER;
+	e.kind = PW_EV_CLOSE;
+	e.netns = pw_sk_netns(sk);
+	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+	e.lport = pw_sk_sport(sk);
+	emit(&e);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct sock_owner o = {};
+	__u64 key = (__u64)sk;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != PW_PROTO_TCP)
+		return 0;
+
+	if (newstate == PW_TCP_SYN_SENT || newstate == PW_TCP_LISTEN) {
+		/* connect()/listen(): process context, the caller owns it. */
+		if (!pid_wanted(bpf_get_current_pid_tgid()))
+			return 0;
+		owner_from_task(&o);
+		o.start_ns = bpf_ktime_get_ns();
+		bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
+		if (newstate == PW_TCP_SYN_SENT)
+			bpf_map_delete_elem(&handoffs, &key);
+	} else if (oldstate == PW_TCP_SYN_SENT &&
+		   (newstate == PW_TCP_ESTABLISHED || newstate == PW_TCP_CLOSE)) {
+		connect_outcome(sk, key, newstate);
+		if (newstate == PW_TCP_CLOSE)
+			bpf_map_delete_elem(&owners, &key);
+	} else if (oldstate == PW_TCP_SYN_RECV && newstate == PW_TCP_ESTABLISHED) {
+		/* Passive open, softirq: the owner is known at accept(). */
+		o.start_ns = bpf_ktime_get_ns();
+		o.flags = PW_F_NO_OWNER;
+		bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
+	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE) {
+		close_event(sk, key, oldstate);
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Socket census: every TCP/UDP socket held by a process, with its owner,
+ * from the iter/task_file program in bpf/census.bpf.c. Asked at the moment
+ * it is needed (e.g. a bind just failed with EADDRINUSE), so the answer is
+ * what the kernel holds now, including sockets older than portwatch.
+ */
+#ifndef PW_CENSUS_H
+#define PW_CENSUS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "decode.h"
+#include "portwatch.h"
+
+struct pw_census;
+
+/* Called for every socket found; return non-zero to stop early. */
+typedef int (*pw_census_fn)(void *ctx, const struct pw_sock *s);
+
+/* Load the iterator. Returns 0 or a negative errno with a reason in err. */
+int pw_census_open(struct pw_census **out, char *err, size_t errlen);
+/* Walk every process's sockets matching f (NULL: all). Returns 0 or -errno. */
+int pw_census_run(struct pw_census *c, const struct pw_census_filter *f, pw_census_fn fn, void *ctx);
+/*
+ * The processes holding proto/port in netns (whatever the address family:
+ * a v6 socket on :: blocks v4 binds too), listeners first, at most max.
+ * Returns how many were found, or -errno.
+ */
+int pw_census_holders(struct pw_census *c, __u32 netns, __u8 proto, __u16 port,
+		      struct pw_holder *out, int max);
+void pw_census_close(struct pw_census *c);
+
+#endif /* PW_CENSUS_H */

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "trace.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38 /* v5.8 */
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39 /* v5.8 */
+#endif
+
+struct pw_loader {
+	struct trace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[16];
+	int nlinks;
+	pw_record_fn fn;
+	void *ctx;
+	int ncpus;
+};
+
+static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int pw_check_privileges(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2] = {};
+	int ret = 0;
+
+	if (geteuid() == 0)
+		goto out;
+	if (syscall(SYS_capget, &h, d) == 0 &&
+	    ((has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON)) || has_cap(d, CAP_SYS_ADMIN)))
+		goto out;
+	snprintf(err, errlen, "must run as root or with CAP_BPF and CAP_PERFMON (try: sudo portwatch ...)");
+	ret = -EPERM;
+out:
+	return ret;
+}
+
+int pw_check_kernel(char *err, size_t errlen)
+{
+	struct utsname u;
+	int major = 0, minor = 0, ret = 0;
+
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 8))) {
+		snprintf(err, errlen, "kernel %s is too old: portwatch needs 5.8 or newer (BPF ring buffer)",
+			 u.release);
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, errlen, "kernel has no BTF (/sys/kernel/btf/vmlinux): needs CONFIG_DEBUG_INFO_BTF=y");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	/* A backported 5.x may lack the ring buffer whatever its version says. */
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		snprintf(err, errlen, "kernel %s has no BPF ring buffer: portwatch needs 5.8 or newer",
+			 u.release);
+		ret = -EOPNOTSUPP;
+	}
+out:
+	return ret;
+}
+
+/*
+ * libbpf resolves tp/ programs through tracefs; a fresh machine may not
+ * have it mounted. Mount it where the kernel expects it, and leave it:
+ * other tools (perf, bpftool) rely on the same mount.
+ */
+int pw_ensure_tracefs(char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (access(TRACEFS "/events", F_OK) == 0 || access(DEBUGFS_TRACING "/events", F_OK) == 0)
+		goto out;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) != 0) {
+		ret = -errno;
+		snprintf(err, errlen, "tracefs is not mounted and mounting it on %s failed: %s", TRACEFS,
+			 strerror(errno));
+		goto out;
+	}
+	pw_info("mounted tracefs on %s", TRACEFS);
+out:
+	return ret;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct pw_loader *l = ctx;
+
+	return l->fn(l->ctx, data, len);
+}
+
+int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, pw_record_fn fn, void *ctx,
+		   char *err, size_t errlen)
+{
+	struct pw_loader *l = NULL;
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	int ret;
+
+	ret = pw_check_privileges(err, errlen);
+	if (ret)
+		goto fail;
+	ret = pw_check_kernel(err, errlen);
+	if (ret)
+		goto fail;
+	ret = pw_ensure_tracefs(err, errlen);
+	if (ret)
+		goto fail;
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	l->fn = fn;
+	l->ctx = ctx;
+	l->ncpus = libbpf_num_possible_cpus();
+	l->skel = trace_bpf__open();
+	if (!l->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	l->skel->rodata->kfilter = *k;
+	ret = trace_bpf__load(l->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot load BPF programs: %s (run with -vv for the verifier log)",
+			 strerror(-ret));
+		goto fail;
+	}
+	/* Attach one by one so that the error names the hook that failed. */
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		link = bpf_program__attach(prog);
+		if (!link || l->nlinks == (int)(sizeof(l->links) / sizeof(l->links[0]))) {
+			ret = link ? -E2BIG : -errno;
+			bpf_link__destroy(link);
+			snprintf(err, errlen, "cannot attach %s: %s", bpf_program__section_name(prog),
+				 strerror(-ret));
+			goto fail;
+		}
+		l->links[l->nlinks++] = link;
+		pw_debug("attached %s", bpf_program__section_name(prog));
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
+	if (!l->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	pw_loader_close(l);
+	return ret;
+}
+
+int pw_loader_poll(struct pw_loader *l, int timeout_ms)
+{
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	/* Records sent with BPF_RB_NO_WAKEUP did not wake us: drain anyway. */
+	if (n >= 0)
+		n = ring_buffer__consume(l->rb);
+	return n;
+}
+
+void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX])
+{
+	uint64_t *vals = calloc((size_t)l->ncpus, sizeof(*vals));
+	int fd = bpf_map__fd(l->skel->maps.counters);
+
+	for (__u32 i = 0; i < PW_CNT__MAX; i++) {
+		out[i] = 0;
+		if (!vals || bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < l->ncpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+}
+
+void pw_loader_close(struct pw_loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	for (int i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	trace_bpf__destroy(l->skel);
+	free(l);
+}
