@@ -102,7 +102,7 @@ int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct p
 	int ret = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(*e) || e->rec_type != PW_REC_EVENT)
+	if (len != sizeof(*e) || e->rec_type != PW_REC_EVENT)
 		goto out;
 	if (e->kind <= 0 || e->kind >= PW_EV__MAX)
 		goto out;

@@ -113,8 +113,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	return l->fn(l->ctx, data, len);
 }
 
-int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, pw_record_fn fn, void *ctx,
-		   char *err, size_t errlen)
+int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned ringbuf_kb,
+		   pw_record_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct pw_loader *l = NULL;
 	struct bpf_program *prog;
@@ -147,6 +147,15 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, pw_record
 		goto fail;
 	}
 	l->skel->rodata->kfilter = *k;
+	ret = bpf_map__set_max_entries(l->skel->maps.events, ringbuf_kb * 1024);
+	if (ret) {
+		snprintf(err, errlen, "cannot size the ring buffer to %u KiB: %s", ringbuf_kb,
+			 strerror(-ret));
+		goto fail;
+	}
+	/* Wake userspace at a quarter full; below that the poll timer drains. */
+	if (l->skel->rodata->wakeup_bytes > ringbuf_kb * 1024 / 4)
+		l->skel->rodata->wakeup_bytes = ringbuf_kb * 1024 / 4;
 	ret = trace_bpf__load(l->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load BPF programs: %s (run with -vv for the verifier log)",

@@ -20,12 +20,13 @@ struct pw_loader;
 /*
  * Check privileges, BTF, kernel version and tracefs (mounting it when
  * absent), then open, load and attach every program with the in-kernel
- * filter k. On failure returns a negative errno with a one-line reason in
+ * filter k and a ring buffer of ringbuf_kb KiB (a power of two, at least
+ * one page). On failure returns a negative errno with a one-line reason in
  * err and *out untouched; on success *out owns everything until
  * pw_loader_close().
  */
-int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, pw_record_fn fn, void *ctx,
-		   char *err, size_t errlen);
+int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned ringbuf_kb,
+		   pw_record_fn fn, void *ctx, char *err, size_t errlen);
 /* Wait up to timeout_ms for records and hand every waiting one to fn. */
 int pw_loader_poll(struct pw_loader *l, int timeout_ms);
 /* Sum the per-CPU counters (enum pw_counter) into out. */

@@ -16,7 +16,10 @@ enum {
 	OPT_TCP,
 	OPT_UDP,
 	OPT_FAILED,
+	OPT_RINGBUF_KB,
 };
+
+#define PW_RINGBUF_KB_DEFAULT 4096
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -31,6 +34,7 @@ static const struct option long_opts[] = {
 	{ "tcp", no_argument, NULL, OPT_TCP },
 	{ "udp", no_argument, NULL, OPT_UDP },
 	{ "failed", no_argument, NULL, OPT_FAILED },
+	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -58,6 +62,7 @@ void pw_usage(FILE *f)
 	      "      --tcp          only TCP\n"
 	      "      --udp          only UDP\n"
 	      "      --failed       only failed calls\n"
+	      "      --ringbuf-kb KB ring buffer size in KiB, a power of two from 4 (default 4096)\n"
 	      "  -v, --verbose      more diagnostics on stderr; twice adds libbpf's log\n"
 	      "  -h, --help         show this help\n"
 	      "  -V, --version      show the version\n"
@@ -107,6 +112,7 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 	int c, ret = 2;
 
 	memset(o, 0, sizeof(*o));
+	o->ringbuf_kb = PW_RINGBUF_KB_DEFAULT;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jp:c:P:46vhV", long_opts, NULL)) != -1) {
@@ -174,6 +180,13 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 			break;
 		case OPT_FAILED:
 			f->failed_only = true;
+			break;
+		case OPT_RINGBUF_KB:
+			if (pw_parse_u64(optarg, 4, 1 << 20, &v) || (v & (v - 1))) {
+				snprintf(err, errlen, "invalid --ringbuf-kb '%s': a power of two from 4 to 1048576", optarg);
+				goto out;
+			}
+			o->ringbuf_kb = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose++;

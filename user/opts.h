@@ -21,6 +21,7 @@ struct pw_opts {
 	bool json;
 	double duration; /* seconds; 0: until a signal */
 	int verbose;
+	unsigned ringbuf_kb; /* ring buffer size in KiB, a power of two */
 	struct pw_filter filter;
 };
 

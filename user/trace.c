@@ -89,7 +89,7 @@ int pw_cmd_trace(const struct pw_opts *o)
 	}
 	t.clock_offset = pw_clock_offset_ns();
 	pw_filter_kernel(&o->filter, &k);
-	if (pw_loader_open(&l, &k, on_event, &t, err, sizeof(err))) {
+	if (pw_loader_open(&l, &k, o->ringbuf_kb, on_event, &t, err, sizeof(err))) {
 		pw_err("%s", err);
 		goto out;
 	}

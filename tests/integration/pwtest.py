@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Integration-test harness: throwaway network namespaces, a running
+portwatch, and the real programs that make traffic.
+
+Addresses are 198.18.0.0/15 and 2001:db8::/32 inside namespaces this
+harness creates and deletes; nothing is ever sent anywhere else.
+"""
+import atexit
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("PW_BUILD", os.path.join(ROOT, "build"))
+PORTWATCH = os.path.join(BUILD, "portwatch")
+SOCKPROBE = os.path.join(BUILD, "tests", "progs", "sockprobe")
+
+_TESTS = []
+_NAMESPACES = []
+_PROCS = []
+_seq = [0]
+
+
+class TestFailure(Exception):
+    pass
+
+
+def test(fn):
+    """Register fn as an integration test."""
+    _TESTS.append(fn)
+    return fn
+
+
+def tests():
+    return list(_TESTS)
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def eq(actual, expected, what):
+    if actual != expected:
+        raise TestFailure("%s: expected %r, got %r" % (what, expected, actual))
+
+
+def sh(args, **kw):
+    """Run a command; raise with its output when it fails."""
+    r = subprocess.run(args, capture_output=True, text=True, timeout=kw.pop("timeout", 30), **kw)
+    if r.returncode != 0:
+        raise TestFailure("%s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+    return r.stdout
+
+
+class Netns:
+    """A network namespace with loopback up, deleted at cleanup()."""
+
+    def __init__(self, tag):
+        _seq[0] += 1
+        self.name = "pwt-%d-%d-%s" % (os.getpid(), _seq[0], tag)
+        sh(["ip", "netns", "add", self.name])
+        _NAMESPACES.append(self)
+        self.ip("link", "set", "lo", "up")
+        self.inode = os.stat("/run/netns/" + self.name).st_ino
+
+    def ip(self, *args):
+        return sh(["ip", "-n", self.name] + list(args))
+
+    def cmd(self, args):
+        return ["ip", "netns", "exec", self.name] + list(args)
+
+    def run(self, args, check_rc=True, timeout=30, **kw):
+        r = subprocess.run(self.cmd(args), capture_output=True, text=True, timeout=timeout, **kw)
+        if check_rc and r.returncode != 0:
+            raise TestFailure("%s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+        return r
+
+    def popen(self, args, **kw):
+        p = subprocess.Popen(self.cmd(args), **kw)
+        _PROCS.append(p)
+        return p
+
+    def sysctl(self, key, value):
+        self.run(["sysctl", "-qw", "%s=%s" % (key, value)])
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+def link(a, b, subnet=0):
+    """A veth pair between namespaces a and b: a gets 198.18.S.1 and
+    2001:db8:S::1, b gets .2 and ::2. Returns the four addresses."""
+    ia, ib = "pwv%da%d" % (os.getpid() % 10000, _seq[0]), "pwv%db%d" % (os.getpid() % 10000, _seq[0])
+    _seq[0] += 1
+    sh(["ip", "link", "add", ia, "netns", a.name, "type", "veth", "peer", "name", ib, "netns", b.name])
+    v4a, v4b = "198.18.%d.1" % subnet, "198.18.%d.2" % subnet
+    v6a = str(ipaddress.IPv6Address("2001:db8:%x::1" % subnet))
+    v6b = str(ipaddress.IPv6Address("2001:db8:%x::2" % subnet))
+    for ns, ifc, v4, v6 in ((a, ia, v4a, v6a), (b, ib, v4b, v6b)):
+        ns.ip("addr", "add", v4 + "/24", "dev", ifc)
+        ns.ip("-6", "addr", "add", v6 + "/64", "dev", ifc, "nodad")
+        ns.ip("link", "set", ifc, "up")
+    return v4a, v4b, v6a, v6b
+
+
+def probe(ns, *args, comm=None):
+    """Run sockprobe in ns and return its JSON report."""
+    pre = ["--comm", comm] if comm else []
+    out = ns.run([SOCKPROBE] + pre + [str(a) for a in args]).stdout
+    return json.loads(out.splitlines()[0])
+
+
+class Held:
+    """A sockprobe that keeps its socket until close()."""
+
+    def __init__(self, ns, *args, comm=None):
+        pre = ["--comm", comm] if comm else []
+        self.p = ns.popen([SOCKPROBE] + pre + [str(a) for a in args] + ["hold"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        check(line, "sockprobe %s printed nothing" % " ".join(map(str, args)))
+        self.report = json.loads(line)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+class Tracer:
+    """portwatch running with the given arguments; stop() returns events."""
+
+    def __init__(self, *args, json_mode=True):
+        self.out = tempfile.TemporaryFile()
+        self.args = [PORTWATCH, "trace"] + (["-j"] if json_mode else []) + list(args)
+        self.p = subprocess.Popen(self.args, stdout=self.out, stderr=subprocess.PIPE)
+        _PROCS.append(self.p)
+        self.stderr = []
+        ready = threading.Event()
+
+        def reader():
+            for raw in self.p.stderr:
+                line = raw.decode("utf-8", "replace")
+                self.stderr.append(line)
+                if line.strip() == "portwatch: ready":
+                    ready.set()
+            ready.set()
+
+        self.thread = threading.Thread(target=reader, daemon=True)
+        self.thread.start()
+        if not ready.wait(20) or self.p.poll() is not None:
+            self.p.kill()
+            raise TestFailure("portwatch did not become ready (BPF not loadable?): %s"
+                              % "".join(self.stderr).strip())
+
+    def stop(self):
+        """SIGINT, then the parsed output. Every line must be valid JSON."""
+        time.sleep(0.3)  # one poll period: let the last records arrive
+        self.p.send_signal(signal.SIGINT)
+        try:
+            rc = self.p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            raise TestFailure("portwatch did not exit on SIGINT")
+        self.thread.join(5)
+        eq(rc, 0, "portwatch exit status")
+        summary = [l for l in self.stderr if "lost to ring-buffer overflow" in l]
+        check(summary, "no summary line on stderr: %r" % self.stderr)
+        self.summary = summary[-1]
+        self.out.seek(0)
+        self.raw = self.out.read()
+        if self.args.count("-j"):
+            events = []
+            for line in self.raw.decode("utf-8").splitlines():
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    raise TestFailure("invalid JSON line: %r" % line)
+            return events
+        return self.raw
+
+
+def find(events, **want):
+    """Events whose fields equal every key=value given."""
+    return [e for e in events if all(e.get(k) == v for k, v in want.items())]
+
+
+def one(events, what, **want):
+    got = find(events, **want)
+    if len(got) != 1:
+        near = find(events, event=want.get("event")) if "event" in want else events
+        raise TestFailure("%s: expected 1 event matching %r, got %d; events of that kind: %s"
+                          % (what, want, len(got), json.dumps(near[:6])))
+    return got[0]
+
+
+def wait_port(ns, addr, port, timeout=10):
+    """Poll until a TCP listener answers on addr:port."""
+    end = time.time() + timeout
+    while time.time() < end:
+        r = ns.run([SOCKPROBE, "connect", "tcp", addr, str(port)], check_rc=False)
+        if r.returncode == 0 and json.loads(r.stdout.splitlines()[0])["result"] == 0:
+            return
+        time.sleep(0.1)
+    raise TestFailure("nothing listens on %s:%s after %ss" % (addr, port, timeout))
+
+
+def cleanup():
+    for p in _PROCS:
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+    del _PROCS[:]
+    for ns in _NAMESPACES:
+        ns.delete()
+    del _NAMESPACES[:]
+
+
+atexit.register(cleanup)

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Run every test tier and end with one line CI can read: "N passed, N failed".
+#   tests/run.sh [--unit-only|--integration-only] OUTPUT
+# Unit tests (cmocka, ASan+UBSan) need no kernel; the doc-sync test needs the
+# binary; integration tests need root and load the real BPF programs. A tier
+# that cannot run counts as failed, never as skipped.
+set -u
+
+mode=all
+case "${1:-}" in
+--unit-only) mode=unit; shift ;;
+--integration-only) mode=integration; shift ;;
+esac
+out=$(cd "${1:-build}" && pwd) || exit 1
+top=$(cd "$(dirname "$0")/.." && pwd)
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Run one TAP-producing command, echo its output, add up its results.
+tap() {
+	name=$1
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	ok=$(grep -c '^ok ' "$log")
+	bad=$(grep -c '^not ok ' "$log")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	# A crash (sanitizer abort, missing tool) may leave no "not ok" behind.
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc"
+		failed=$((failed + 1))
+	fi
+	if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$rc" -eq 0 ]; then
+		echo "not ok - $name ran no test"
+		failed=$((failed + 1))
+	fi
+}
+
+if [ "$mode" != integration ]; then
+	echo "# unit tests"
+	found=0
+	for t in "$out"/tests/test_*; do
+		[ -x "$t" ] || continue
+		found=1
+		CMOCKA_MESSAGE_OUTPUT=TAP tap "$(basename "$t")" "$t"
+	done
+	if [ "$found" -eq 0 ]; then
+		echo "not ok - no unit-test binaries in $out/tests (run make unit-bins)"
+		failed=$((failed + 1))
+	fi
+	echo "# documentation agrees with --help"
+	tap doc_sync python3 "$top/tests/doc_sync.py" "$out/portwatch"
+fi
+if [ "$mode" != unit ]; then
+	echo "# integration tests (root, real BPF, real traffic in throwaway namespaces)"
+	PW_BUILD=$out tap integration python3 "$top/tests/integration/run.py"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
