@@ -9,12 +9,30 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "sock.bpf.h"
+#include "owners.bpf.h"
 #include "portwatch.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Written by userspace before each run; zero fields match anything. */
 struct pw_census_filter census_filter = {};
+/* Set by userspace for the run that seeds the owners map. */
+bool seed_owners = false;
+
+/* Remember task as the owner of TCP socket sk unless one is known. */
+static __always_inline void seed_owner(struct task_struct *task, struct sock *sk, const struct pw_sock *r)
+{
+	struct sock_owner o = {};
+	__u64 key = (__u64)sk;
+
+	o.pid = r->pid;
+	o.tid = r->pid;
+	o.uid = r->uid;
+	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	o.flags = PW_F_NO_LIFETIME; /* we did not see it start */
+	__builtin_memcpy(o.comm, r->comm, sizeof(o.comm));
+	bpf_map_update_elem(&owners, &key, &o, BPF_NOEXIST);
+}
 
 SEC("iter/task_file")
 int pw_census(struct bpf_iter__task_file *ctx)
@@ -44,6 +62,8 @@ int pw_census(struct bpf_iter__task_file *ctx)
 	r.uid = BPF_CORE_READ(task, cred, euid.val);
 	r.fd = ctx->fd;
 	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
+	if (seed_owners && r.proto == PW_PROTO_TCP)
+		seed_owner(task, sk, &r);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

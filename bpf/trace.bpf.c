@@ -16,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "sock.bpf.h"
+#include "owners.bpf.h"
 #include "portwatch.h"
 
 #define PW_EAGAIN 11
@@ -61,23 +62,6 @@ struct {
 	__type(value, struct call_args);
 } calls SEC(".maps");
 
-/* Who owns a TCP socket and since when: for connect outcomes and close. */
-struct sock_owner {
-	__u64 start_ns;
-	__u64 cgroup_id;
-	__u32 pid;
-	__u32 tid;
-	__u32 uid;
-	__u32 flags; /* PW_F_NO_OWNER until a process is known */
-	char comm[PW_COMM_LEN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct sock_owner);
-} owners SEC(".maps");
 
 /*
  * A non-blocking connect has two halves that race: sys_exit_connect
@@ -371,15 +355,15 @@ int pw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 }
 
 /*
- * accept/accept4 need no enter hook: the new fd is the return value. A
- * failed accept is reported without its port (that would need the enter
- * hook on every accept, and EAGAIN from event loops is not an event).
+ * accept/accept4 need no enter hook: the new fd is the return value.
+ * EAGAIN from event loops polling an empty queue is not an event.
  */
 static __always_inline int on_accept_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pw_event e = {};
 	struct sock_owner *o, fresh = {};
+	struct pt_regs *regs;
 	struct sock *sk;
 	__u64 key;
 
@@ -389,9 +373,20 @@ static __always_inline int on_accept_exit(long ret)
 	e.kind = PW_EV_ACCEPT;
 	e.result = ret < 0 ? (__s32)ret : 0;
 	if (ret < 0) {
-		e.netns = pw_task_netns();
-		e.proto = PW_PROTO_TCP;
-		e.family = PW_AF_INET;
+		/*
+		 * The listening fd is the syscall's first argument, still in the
+		 * task's saved registers at exit (bpf_task_pt_regs, v5.15). Older
+		 * kernels: failed accepts are not reported rather than guessed.
+		 */
+		if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+			return 0;
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		sk = pw_fd_sock((int)PT_REGS_PARM1_CORE_SYSCALL(regs), &e.sock_ino);
+		if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family) || e.proto != PW_PROTO_TCP)
+			return 0;
+		e.netns = pw_sk_netns(sk);
+		pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+		e.rport = 0;
 		emit(&e);
 		return 0;
 	}

@@ -15,7 +15,7 @@ struct pw_census {
 	struct bpf_link *link;
 };
 
-int pw_census_open(struct pw_census **out, char *err, size_t errlen)
+int pw_census_open(struct pw_census **out, int owners_fd, char *err, size_t errlen)
 {
 	struct pw_census *c = calloc(1, sizeof(*c));
 	int ret = -ENOMEM;
@@ -24,11 +24,23 @@ int pw_census_open(struct pw_census **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	c->skel = census_bpf__open_and_load();
+	c->skel = census_bpf__open();
 	if (!c->skel) {
 		ret = -errno;
+		snprintf(err, errlen, "cannot open the socket census: %s", strerror(errno));
+		goto fail;
+	}
+	if (owners_fd >= 0) {
+		ret = bpf_map__reuse_fd(c->skel->maps.owners, owners_fd);
+		if (ret) {
+			snprintf(err, errlen, "cannot share the owners map: %s", strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = census_bpf__load(c->skel);
+	if (ret) {
 		snprintf(err, errlen, "cannot load the socket census (iter/task_file): %s",
-			 strerror(errno));
+			 strerror(-ret));
 		goto fail;
 	}
 	c->link = bpf_program__attach_iter(c->skel->progs.pw_census, NULL);
@@ -79,6 +91,23 @@ int pw_census_run(struct pw_census *c, const struct pw_census_filter *f, pw_cens
 	}
 	close(fd);
 	return ret < 0 ? ret : 0;
+}
+
+static int count_sock(void *ctx, const struct pw_sock *s)
+{
+	(void)s;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+int pw_census_seed_owners(struct pw_census *c)
+{
+	int n = 0, ret;
+
+	c->skel->bss->seed_owners = true;
+	ret = pw_census_run(c, NULL, count_sock, &n);
+	c->skel->bss->seed_owners = false;
+	return ret ? ret : n;
 }
 
 struct holders_ctx {

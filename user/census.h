@@ -19,8 +19,18 @@ struct pw_census;
 /* Called for every socket found; return non-zero to stop early. */
 typedef int (*pw_census_fn)(void *ctx, const struct pw_sock *s);
 
-/* Load the iterator. Returns 0 or a negative errno with a reason in err. */
-int pw_census_open(struct pw_census **out, char *err, size_t errlen);
+/*
+ * Load the iterator. owners_fd >= 0 shares the trace object's socket-owner
+ * map, which pw_census_seed_owners() fills; -1 gives the census its own.
+ * Returns 0 or a negative errno with a reason in err.
+ */
+int pw_census_open(struct pw_census **out, int owners_fd, char *err, size_t errlen);
+/*
+ * Record the owner of every existing TCP socket in the owners map (never
+ * replacing a known one), so closes of sockets older than portwatch name
+ * their process. Returns the number of sockets seen, or -errno.
+ */
+int pw_census_seed_owners(struct pw_census *c);
 /* Walk every process's sockets matching f (NULL: all). Returns 0 or -errno. */
 int pw_census_run(struct pw_census *c, const struct pw_census_filter *f, pw_census_fn fn, void *ctx);
 /*

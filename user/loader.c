@@ -213,6 +213,11 @@ void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX])
 	free(vals);
 }
 
+int pw_loader_owners_fd(struct pw_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.owners);
+}
+
 void pw_loader_close(struct pw_loader *l)
 {
 	if (!l)

@@ -31,6 +31,8 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 int pw_loader_poll(struct pw_loader *l, int timeout_ms);
 /* Sum the per-CPU counters (enum pw_counter) into out. */
 void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX]);
+/* The socket-owner map, to share with the census (census.h). */
+int pw_loader_owners_fd(struct pw_loader *l);
 /* Detach and free; NULL is fine. */
 void pw_loader_close(struct pw_loader *l);
 

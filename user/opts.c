@@ -20,6 +20,7 @@ enum {
 };
 
 #define PW_RINGBUF_KB_DEFAULT 4096
+#define SHORT_OPTS ":jp:c:P:46vhV"
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -44,7 +45,7 @@ static const struct option long_opts[] = {
 void pw_usage(FILE *f)
 {
 	fputs("Usage: portwatch [COMMAND] [OPTIONS]\n"
-	      "Trace which process binds, listens on, connects from and accepts on each port.\n"
+	      "Trace which process binds, listens on, connects from, accepts on and closes each port.\n"
 	      "\n"
 	      "Commands:\n"
 	      "  trace              live stream of port events (the default for now)\n"
@@ -62,8 +63,8 @@ void pw_usage(FILE *f)
 	      "      --tcp          only TCP\n"
 	      "      --udp          only UDP\n"
 	      "      --failed       only failed calls\n"
-	      "      --ringbuf-kb KB ring buffer size in KiB, a power of two from 4 (default 4096)\n"
-	      "  -v, --verbose      more diagnostics on stderr; twice adds libbpf's log\n"
+	      "      --ringbuf-kb KB ring buffer size in KiB: a power of two, 4 to 1048576 (default 4096)\n"
+	      "  -v, --verbose      more diagnostics on stderr; -vv adds libbpf's log, -vvv its debug log\n"
 	      "  -h, --help         show this help\n"
 	      "  -V, --version      show the version\n"
 	      "\n"
@@ -113,9 +114,10 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = PW_RINGBUF_KB_DEFAULT;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets its place inside "-abc" groups. */
+	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jp:c:P:46vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = true;
@@ -201,7 +203,8 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 			snprintf(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
 			goto out;
 		default:
-			if (optopt)
+			/* For "--flag=value" glibc puts the long option's code in optopt. */
+			if (optopt > 0 && optopt < 0x100 && !strchr(SHORT_OPTS, optopt))
 				snprintf(err, errlen, "unknown option '-%c'", optopt);
 			else
 				snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);

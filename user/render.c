@@ -91,7 +91,9 @@ void pw_render_json(struct json_writer *jw, const struct pw_ev *ev)
 			jw_obj_close(jw);
 		}
 		jw_arr_close(jw);
-	} else if (ev->result == -98 /* EADDRINUSE */) {
+	} else if (ev->result == -98 /* EADDRINUSE */ &&
+		   (ev->kind == PW_EV_BIND || ev->kind == PW_EV_LISTEN)) {
+		/* Looked for and not found (e.g. only a TIME_WAIT socket holds it). */
 		jw_kv_null(jw, "holder");
 	}
 	jw_obj_close(jw);

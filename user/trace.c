@@ -93,10 +93,17 @@ int pw_cmd_trace(const struct pw_opts *o)
 		pw_err("%s", err);
 		goto out;
 	}
-	if (pw_census_open(&t.census, err, sizeof(err))) {
+	if (pw_census_open(&t.census, pw_loader_owners_fd(l), err, sizeof(err))) {
 		pw_err("%s", err);
 		goto out;
 	}
+	/* After attaching: sockets born since are known already and kept. */
+	n = pw_census_seed_owners(t.census);
+	if (n < 0) {
+		pw_err("socket census failed: %s", strerror(-n));
+		goto out;
+	}
+	pw_info("%d existing sockets: owners recorded", n);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

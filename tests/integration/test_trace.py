@@ -355,3 +355,43 @@ def connect_timeout_sync_and_async():
     eq((e1["error"], e1["async"], e1["remote_port"]), ("ETIMEDOUT", False, 8085), "blocking timeout")
     e2 = one(evs, "non-blocking timeout", event="connect", pid=r2["pid"])
     eq((e2["error"], e2["async"], e2["remote_port"]), ("ETIMEDOUT", True, 8085), "non-blocking timeout")
+
+
+@test
+def close_of_socket_older_than_portwatch_names_owner():
+    srv, cli, (s4, c4, _, _) = pair("old")
+    listener = Held(srv, "listen", s4, 8086, comm="pw-oldsrv")
+    conn = Held(cli, "connect", "tcp", s4, 8086, comm="pw-oldcli")
+    tr = Tracer()  # both sockets exist already: the census must name them
+    conn.close()
+    listener.close()  # aborts the queued child: the client's end closes in softirq
+    evs = tr.stop()
+    c = one(evs, "old client close", event="close", netns=cli.inode, local_port=conn.report["port"])
+    eq((c["pid"], c["comm"], c["lifetime_us"], c["remote_port"]),
+       (conn.report["pid"], "pw-oldcli", None, 8086), "close of a connection older than portwatch")
+    l = one(evs, "old listener close", event="close", netns=srv.inode, listener=True)
+    eq((l["pid"], l["comm"], l["local_port"], l["lifetime_us"]),
+       (listener.report["pid"], "pw-oldsrv", 8086, None), "close of a listener older than portwatch")
+
+
+@test
+def failed_accept_reports_listening_port():
+    ns = Netns("acc")
+    tr = Tracer()
+    # accept() on a non-blocking listener with a full fd table: EMFILE.
+    code = ("import os, resource, socket\n"
+            "a, b = socket.socketpair(socket.AF_UNIX)\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 8087)); s.listen(4)\n"
+            "c = socket.create_connection(('127.0.0.1', 8087))\n"
+            "n = len(os.listdir('/proc/self/fd'))\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (n - 1, n - 1))\n"
+            "try:\n s.accept()\nexcept OSError as e:\n print(e.errno)\n"
+            "try:\n a.accept()\nexcept OSError as e:\n print(e.errno)\n")
+    r = ns.run(["python3", "-c", code])
+    evs = tr.stop()
+    # Both fail with EMFILE (the fd is reserved first), but only the TCP
+    # listener's failure is a port event: exactly one record.
+    eq(r.stdout.split(), ["24", "24"], "EMFILE on the TCP and the unix socket")
+    e = one(evs, "failed accept", event="accept", netns=ns.inode, result=-24)
+    eq((e["error"], e["local_port"], e["local_addr"], e["remote_addr"]), ("EMFILE", 8087, "127.0.0.1", None),
+       "failed accept fields")
