@@ -156,11 +156,18 @@ def parse_c(path):
         r'\{\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*[^,{}]+,\s*(\'(?:\\.|[^\'\\])\'|[\w]+)\s*\}', body)
     if not entries:
         raise DocError("%s: no entries in %s[]" % (path, table_name))
-    m = re.search(r"getopt_long\s*\([^,]+,[^,]+,\s*\"((?:\\.|[^\"\\])*)\"\s*,\s*" +
+    # The optstring is a literal or a macro defined as one.
+    m = re.search(r"getopt_long\s*\([^,]+,[^,]+,\s*(\"(?:\\.|[^\"\\])*\"|\w+)\s*,\s*" +
                   re.escape(table_name), src)
     if not m:
         raise DocError("%s: no getopt_long(..., \"optstring\", %s, ...) call" % (path, table_name))
-    shorts = parse_optstring(m.group(1))
+    optstring = m.group(1)
+    if not optstring.startswith('"'):
+        d = re.search(r"#\s*define\s+" + re.escape(optstring) + r"\s+\"((?:\\.|[^\"\\])*)\"", src)
+        if not d:
+            raise DocError("%s: optstring macro %s is not defined as a string" % (path, optstring))
+        optstring = '"' + d.group(1) + '"'
+    shorts = parse_optstring(optstring[1:-1])
     opts, notes, used = [], [], set()
     for name, has_arg, val in entries:
         names = ["--" + name]
