@@ -23,14 +23,14 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -g -O2
 PW_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -DPW_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuser -I$(OUTPUT)
-LDLIBS := -lbpf -lelf -lz -lm
+LDLIBS := -lbpf -lelf -lz -lm -lncursesw
 
-BPF_NAMES := trace census
+BPF_NAMES := trace census inbound
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Modules with no libbpf or kernel dependency: unit-tested under sanitizers.
-PURE := strutil json decode filter render opts
+PURE := strutil json decode filter render opts services baseline portview model
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_OBJS := $(patsubst %,$(OUTPUT)/san/%.o,$(PURE))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

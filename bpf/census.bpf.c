@@ -28,7 +28,7 @@ static __always_inline void seed_owner(struct task_struct *task, struct sock *sk
 	o.pid = r->pid;
 	o.tid = r->pid;
 	o.uid = r->uid;
-	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	o.cgroup_id = r->cgroup_id;
 	o.flags = PW_F_NO_LIFETIME; /* we did not see it start */
 	__builtin_memcpy(o.comm, r->comm, sizeof(o.comm));
 	bpf_map_update_elem(&owners, &key, &o, BPF_NOEXIST);
@@ -61,6 +61,14 @@ int pw_census(struct bpf_iter__task_file *ctx)
 	r.pid = BPF_CORE_READ(task, tgid);
 	r.uid = BPF_CORE_READ(task, cred, euid.val);
 	r.fd = ctx->fd;
+	r.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	/*
+	 * No tracepoint reports an accept-queue overflow and, on 6.x, the drop
+	 * carries no specific reason; tcp_listendrop() counts it in the
+	 * listener's sk_drops (UDP uses per-NUMA counters there instead).
+	 */
+	if (r.proto == PW_PROTO_TCP && r.state == PW_TCP_LISTEN)
+		r.drops = BPF_CORE_READ(sk, sk_drops.counter);
 	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
 	if (seed_owners && r.proto == PW_PROTO_TCP)
 		seed_owner(task, sk, &r);

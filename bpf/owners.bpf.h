@@ -25,7 +25,7 @@ struct sock_owner {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 32768);
 	__type(key, __u64);
 	__type(value, struct sock_owner);
 } owners SEC(".maps");

@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include "sock.bpf.h"
 #include "owners.bpf.h"
+#include "output.bpf.h"
 #include "portwatch.h"
 
 #define PW_EAGAIN 11
@@ -31,21 +32,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Filters and tuning, fixed before load by the loader. */
+/* Filters, fixed before load by the loader. */
 const volatile struct pw_kfilter kfilter = {};
-const volatile __u32 wakeup_bytes = 256 * 1024;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
 
 /* Syscall arguments from sys_enter_* to sys_exit_*, keyed by thread. */
 struct call_args {
@@ -57,7 +45,7 @@ struct call_args {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 8192); /* threads inside bind/listen/connect at once */
 	__type(key, __u64);
 	__type(value, struct call_args);
 } calls SEC(".maps");
@@ -80,18 +68,10 @@ struct handoff {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 8192); /* non-blocking connects awaiting their outcome */
 	__type(key, __u64);
 	__type(value, struct handoff);
 } handoffs SEC(".maps");
-
-static __always_inline void count(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-
-	if (v)
-		(*v)++;
-}
 
 static __always_inline bool pid_wanted(__u64 pid_tgid)
 {
@@ -117,26 +97,15 @@ static __always_inline bool event_wanted(const struct pw_event *e)
 	return true;
 }
 
-/*
- * Send e unless filtered. Wake userspace only once wakeup_bytes are
- * waiting: the loader polls on a short timer anyway, and one wake-up per
- * record is what makes naive tracers cost 30 % of a connect storm.
- */
+/* Send e unless the in-kernel filter drops it. */
 static __always_inline void emit(struct pw_event *e)
 {
-	__u64 flags;
-
 	e->rec_type = PW_REC_EVENT;
 	if (!event_wanted(e)) {
 		count(PW_CNT_FILTERED);
 		return;
 	}
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
-		count(PW_CNT_LOST);
-	else
-		count(PW_CNT_EVENTS);
+	pw_output(e, sizeof(*e));
 }
 
 static __always_inline void fill_task(struct pw_event *e)

@@ -18,6 +18,7 @@
 enum pw_rec_type {
 	PW_REC_EVENT = 1, /* struct pw_event, ring buffer */
 	PW_REC_SOCK = 2,  /* struct pw_sock, census iterator */
+	PW_REC_INBOUND = 3, /* struct pw_inbound, ring buffer */
 };
 
 /* Event kinds (pw_event.kind); names in user/decode.c. */
@@ -113,11 +114,95 @@ struct pw_sock {
 	__u32 uid;
 	__u32 netns;
 	__u32 fd;
-	__u32 pad2;
+	__u32 drops; /* TCP listener: sk_drops, i.e. tcp_listendrop() (accept queue full...) */
 	__u64 sock_ino;
+	__u64 cgroup_id; /* the task's cgroup v2 id */
 	__u8 laddr[PW_ADDR_LEN];
 	__u8 raddr[PW_ADDR_LEN];
 	char comm[PW_COMM_LEN];
+};
+
+/* What an inbound packet to a port was (pw_inbound.probe, pw_flow.probes). */
+enum pw_probe_type {
+	PW_PROBE_SYN = 0,   /* SYN without ACK */
+	PW_PROBE_FIN,       /* FIN alone */
+	PW_PROBE_NULL,      /* no flag at all */
+	PW_PROBE_XMAS,      /* FIN+PSH+URG */
+	PW_PROBE_ACK,       /* ACK without SYN/FIN/RST */
+	PW_PROBE_UDP,       /* a UDP datagram */
+	PW_PROBE_OTHER,     /* any other TCP flag mix */
+	PW_PROBE__MAX,
+};
+
+/* Where a probe ended (pw_inbound.fate, pw_flow.fates). */
+enum pw_probe_fate {
+	PW_FATE_CLOSED = 0, /* no socket: answered with RST or ICMP, or not at all */
+	PW_FATE_FILTERED, /* dropped by netfilter */
+	PW_FATE_REFUSED,  /* an open port dropped it for its flags (FIN/NULL/Xmas) */
+	PW_FATE__MAX,
+};
+
+/*
+ * First sighting of a remote source at a local port, in the kernel's
+ * per-source table (struct pw_flow_key). Later packets of the same flow
+ * only count in the maps; userspace reads the deltas from there.
+ */
+struct pw_inbound {
+	__u16 rec_type; /* PW_REC_INBOUND */
+	__u8 kind;      /* PW_EV_SYN, PW_EV_PROBE or PW_EV_RESET */
+	__u8 probe;     /* enum pw_probe_type */
+	__u8 fate;      /* enum pw_probe_fate; PW_FATE__MAX: not known yet */
+	__u8 proto;
+	__u8 family;
+	__u8 pad0;
+	__u16 lport;
+	__u16 rport;
+	__u32 netns;
+	__u64 ts_ns;
+	__u8 laddr[PW_ADDR_LEN];
+	__u8 raddr[PW_ADDR_LEN];
+};
+
+/* Per-port counters, exact while the port's entry stays in the LRU map. */
+struct pw_port_key {
+	__u32 netns;
+	__u16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct pw_port_stats {
+	__u64 syn_in;           /* SYNs received (netif_receive_skb) */
+	__u64 closed_probes;    /* packets with no socket to take them (kfree_skb NO_SOCKET) */
+	__u64 half_open;        /* SYN-ACKs retransmitted (tcp_retransmit_synack) */
+	__u64 resets_out;       /* RSTs sent from this port (tcp_send_reset) */
+	__u64 resets_in;        /* RSTs received by a socket on this port (tcp_receive_reset) */
+	__u64 flag_probes;      /* FIN/NULL/Xmas dropped by an open port (kfree_skb TCP_FLAGS) */
+	__u64 filtered;         /* dropped by netfilter (kfree_skb NETFILTER_DROP) */
+	__u64 first_ns;
+	__u64 last_ns;
+};
+
+/* Per-source table key: who (raddr) knocked where (laddr, lport). */
+struct pw_flow_key {
+	__u32 netns;
+	__u16 lport;
+	__u8 proto;
+	__u8 family;
+	__u8 laddr[PW_ADDR_LEN];
+	__u8 raddr[PW_ADDR_LEN];
+};
+
+struct pw_flow {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 probes[PW_PROBE__MAX]; /* packets by type */
+	__u32 fates[PW_FATE__MAX];   /* packets by outcome */
+	__u32 pad1;
+	__u32 resets_out;
+	__u32 half_open;
+	__u16 rport; /* source port of the first packet */
+	__u16 pad;
 };
 
 /* Census filter, written by userspace into the iterator's .bss before a run. */
@@ -134,6 +219,8 @@ enum pw_counter {
 	PW_CNT_LOST,         /* records dropped: ring buffer full */
 	PW_CNT_FILTERED,     /* records dropped by the in-kernel filter */
 	PW_CNT_STASH_FULL,   /* syscall arguments not stashed: map full */
+	PW_CNT_FIRST_SUPPRESSED, /* first sightings not sent: rate limit (a flood) */
+	PW_CNT_INBOUND_UNPARSED, /* inbound packets portwatch could not parse */
 	PW_CNT__MAX,
 };
 
@@ -150,7 +237,12 @@ struct pw_kfilter {
 };
 
 _Static_assert(sizeof(struct pw_event) == 136, "pw_event layout changed");
-_Static_assert(sizeof(struct pw_sock) == 88, "pw_sock layout changed");
+_Static_assert(sizeof(struct pw_sock) == 96, "pw_sock layout changed");
+_Static_assert(sizeof(struct pw_inbound) == 56, "pw_inbound layout changed");
+_Static_assert(sizeof(struct pw_port_key) == 8, "pw_port_key layout changed");
+_Static_assert(sizeof(struct pw_port_stats) == 72, "pw_port_stats layout changed");
+_Static_assert(sizeof(struct pw_flow_key) == 40, "pw_flow_key layout changed");
+_Static_assert(sizeof(struct pw_flow) == 72, "pw_flow layout changed");
 _Static_assert(sizeof(struct pw_census_filter) == 8, "pw_census_filter layout changed");
 _Static_assert(sizeof(struct pw_kfilter) == 24, "pw_kfilter layout changed");
 

@@ -20,6 +20,8 @@ need_cmd pkg-config pkg-config
 need_file /usr/include/bpf/libbpf.h libbpf-dev
 need_file /usr/include/libelf.h libelf-dev
 need_file /usr/include/zlib.h zlib1g-dev
+need_file /usr/include/uthash.h uthash-dev
+need_file /usr/include/ncursesw/curses.h libncurses-dev
 if [ "$what" = test ]; then
 	need_file /usr/include/cmocka.h libcmocka-dev
 	need_cmd ip iproute2
@@ -31,6 +33,7 @@ if [ "$what" = test ]; then
 	need_cmd nmap nmap
 	need_cmd hping3 hping3
 	need_cmd redis-server redis-server
+	need_cmd tmux tmux
 fi
 
 [ -z "$missing" ] && exit 0

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "decode.h"
+#include "inreader.h"
 
 static const char *const event_names[PW_EV__MAX] = {
 	[PW_EV_BIND] = "bind",       [PW_EV_LISTEN] = "listen", [PW_EV_CONNECT] = "connect",
@@ -151,4 +152,87 @@ int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct p
 	ret = 0;
 out:
 	return ret;
+}
+
+static const char *const probe_names[PW_PROBE__MAX] = {
+	[PW_PROBE_SYN] = "syn", [PW_PROBE_FIN] = "fin", [PW_PROBE_NULL] = "null",
+	[PW_PROBE_XMAS] = "xmas", [PW_PROBE_ACK] = "ack", [PW_PROBE_UDP] = "udp",
+	[PW_PROBE_OTHER] = "other",
+};
+
+const char *pw_probe_name(int probe)
+{
+	return probe >= 0 && probe < PW_PROBE__MAX ? probe_names[probe] : "?";
+}
+
+/* What became of this delta's packets: the fate that grew most. */
+static const char *port_state(const struct pw_flow_delta *d)
+{
+	static const char *const names[PW_FATE__MAX] = {
+		[PW_FATE_CLOSED] = "closed", [PW_FATE_FILTERED] = "filtered",
+		[PW_FATE_REFUSED] = "open",
+	};
+	const char *best = NULL;
+	uint32_t most = 0;
+	int i;
+
+	for (i = 0; i < PW_FATE__MAX; i++) {
+		if (d->fates[i] > most) {
+			most = d->fates[i];
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+static void flow_ev(const struct pw_flow_delta *d, int64_t clock_offset, int kind, struct pw_ev *ev)
+{
+	const struct pw_flow_key *k = &d->key;
+	const uint8_t *addrs[2] = { k->laddr, k->raddr };
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = (uint8_t)kind;
+	ev->proto = k->proto;
+	ev->mono_ns = d->last_ns;
+	ev->wall_ns = d->last_ns + (uint64_t)clock_offset;
+	ev->netns = k->netns;
+	ev->has_remote = true;
+	ev->local_port = k->lport;
+	ev->remote_port = d->rport;
+	ev->family = k->family == PW_AF_INET ? 4 : 6;
+	if (ev->family == 6 && all_mapped(addrs, 2))
+		ev->family = 4;
+	put_addr(ev->family, k->laddr, ev->local_addr, sizeof(ev->local_addr));
+	put_addr(ev->family, k->raddr, ev->remote_addr, sizeof(ev->remote_addr));
+}
+
+int pw_flow_events(const struct pw_flow_delta *d, int64_t clock_offset, struct pw_ev *out, int max)
+{
+	int n = 0, t;
+
+	if (d->key.proto != PW_PROTO_TCP && d->key.proto != PW_PROTO_UDP)
+		return 0;
+	if (d->key.family != PW_AF_INET && d->key.family != PW_AF_INET6)
+		return 0;
+	if (n < max && d->probes[PW_PROBE_SYN]) {
+		flow_ev(d, clock_offset, PW_EV_SYN, &out[n]);
+		out[n].count = d->probes[PW_PROBE_SYN];
+		out[n].port_state = port_state(d);
+		n++;
+	}
+	for (t = PW_PROBE_SYN + 1; t < PW_PROBE__MAX && n < max; t++) {
+		if (!d->probes[t])
+			continue;
+		flow_ev(d, clock_offset, PW_EV_PROBE, &out[n]);
+		out[n].count = d->probes[t];
+		out[n].probe = probe_names[t];
+		out[n].port_state = port_state(d);
+		n++;
+	}
+	if (n < max && d->resets_out) {
+		flow_ev(d, clock_offset, PW_EV_RESET, &out[n]);
+		out[n].count = d->resets_out;
+		n++;
+	}
+	return n;
 }

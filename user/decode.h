@@ -43,6 +43,10 @@ struct pw_ev {
 	uint64_t sock_ino;
 	int n_holders; /* filled by the caller for EADDRINUSE */
 	struct pw_holder holders[PW_MAX_HOLDERS];
+	/* syn, probe, reset: aggregated in the kernel */
+	uint64_t count;
+	const char *probe;      /* probe: "fin", "null", "xmas", "ack", "udp", "other" */
+	const char *port_state; /* probe: "closed", "filtered" or "open"; NULL if unknown */
 };
 
 /* Offset that turns a CLOCK_MONOTONIC stamp into CLOCK_REALTIME. */
@@ -54,6 +58,17 @@ int64_t pw_clock_offset_ns(void);
  * protocol or family: those are counted by the caller, never printed.
  */
 int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct pw_ev *out);
+
+struct pw_flow_delta;
+
+/*
+ * The trace events a flow delta (inreader.h) stands for: a syn event for
+ * new SYNs, one probe event per other packet type, a reset event for RSTs
+ * sent to that source. Writes at most max into out; returns the count.
+ */
+int pw_flow_events(const struct pw_flow_delta *d, int64_t clock_offset, struct pw_ev *out, int max);
+/* "syn", "fin", ...; "?" when out of range. */
+const char *pw_probe_name(int probe);
 
 /* "bind", "listen", ...; "?" for an unknown kind. */
 const char *pw_event_name(int kind);

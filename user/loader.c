@@ -14,6 +14,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "inbound.skel.h"
 #include "trace.skel.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -27,8 +28,9 @@
 
 struct pw_loader {
 	struct trace_bpf *skel;
+	struct inbound_bpf *inbound; /* NULL unless asked for */
 	struct ring_buffer *rb;
-	struct bpf_link *links[16];
+	struct bpf_link *links[24];
 	int nlinks;
 	pw_record_fn fn;
 	void *ctx;
@@ -106,6 +108,59 @@ out:
 	return ret;
 }
 
+/* Attach every program of obj, naming the hook that fails. */
+static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	int ret = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		link = bpf_program__attach(prog);
+		if (!link || l->nlinks == (int)(sizeof(l->links) / sizeof(l->links[0]))) {
+			ret = link ? -E2BIG : -errno;
+			bpf_link__destroy(link);
+			snprintf(err, errlen, "cannot attach %s: %s", bpf_program__section_name(prog),
+				 strerror(-ret));
+			break;
+		}
+		l->links[l->nlinks++] = link;
+		pw_debug("attached %s", bpf_program__section_name(prog));
+	}
+	return ret;
+}
+
+/*
+ * The inbound object counts into its own maps but reports through the
+ * trace object's ring buffer and counters: one ring to drain, one sum.
+ */
+static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *err, size_t errlen)
+{
+	int ret;
+
+	l->inbound = inbound_bpf__open();
+	if (!l->inbound) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the inbound BPF object: %s", strerror(errno));
+		goto out;
+	}
+	l->inbound->rodata->filter_netns = k->netns;
+	l->inbound->rodata->wakeup_bytes = l->skel->rodata->wakeup_bytes;
+	ret = bpf_map__reuse_fd(l->inbound->maps.events, bpf_map__fd(l->skel->maps.events));
+	if (!ret)
+		ret = bpf_map__reuse_fd(l->inbound->maps.counters, bpf_map__fd(l->skel->maps.counters));
+	if (ret) {
+		snprintf(err, errlen, "cannot share the ring buffer: %s", strerror(-ret));
+		goto out;
+	}
+	ret = inbound_bpf__load(l->inbound);
+	if (ret)
+		snprintf(err, errlen, "cannot load the inbound BPF programs: %s (run with -vv for the verifier log)",
+			 strerror(-ret));
+out:
+	return ret;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct pw_loader *l = ctx;
@@ -114,11 +169,9 @@ static int on_record(void *ctx, void *data, size_t len)
 }
 
 int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned ringbuf_kb,
-		   pw_record_fn fn, void *ctx, char *err, size_t errlen)
+		   bool want_inbound, pw_record_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct pw_loader *l = NULL;
-	struct bpf_program *prog;
-	struct bpf_link *link;
 	int ret;
 
 	ret = pw_check_privileges(err, errlen);
@@ -162,19 +215,16 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 			 strerror(-ret));
 		goto fail;
 	}
-	/* Attach one by one so that the error names the hook that failed. */
-	bpf_object__for_each_program(prog, l->skel->obj) {
-		link = bpf_program__attach(prog);
-		if (!link || l->nlinks == (int)(sizeof(l->links) / sizeof(l->links[0]))) {
-			ret = link ? -E2BIG : -errno;
-			bpf_link__destroy(link);
-			snprintf(err, errlen, "cannot attach %s: %s", bpf_program__section_name(prog),
-				 strerror(-ret));
+	if (want_inbound) {
+		ret = load_inbound(l, k, err, errlen);
+		if (ret)
 			goto fail;
-		}
-		l->links[l->nlinks++] = link;
-		pw_debug("attached %s", bpf_program__section_name(prog));
 	}
+	ret = attach_all(l, l->skel->obj, err, errlen);
+	if (!ret && l->inbound)
+		ret = attach_all(l, l->inbound->obj, err, errlen);
+	if (ret)
+		goto fail;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
 	if (!l->rb) {
 		ret = -errno;
@@ -213,6 +263,16 @@ void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX])
 	free(vals);
 }
 
+int pw_loader_port_stats_fd(struct pw_loader *l)
+{
+	return l->inbound ? bpf_map__fd(l->inbound->maps.port_stats) : -1;
+}
+
+int pw_loader_flows_fd(struct pw_loader *l)
+{
+	return l->inbound ? bpf_map__fd(l->inbound->maps.flows) : -1;
+}
+
 int pw_loader_owners_fd(struct pw_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.owners);
@@ -225,6 +285,7 @@ void pw_loader_close(struct pw_loader *l)
 	ring_buffer__free(l->rb);
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
+	inbound_bpf__destroy(l->inbound);
 	trace_bpf__destroy(l->skel);
 	free(l);
 }

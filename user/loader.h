@@ -6,6 +6,7 @@
 #ifndef PW_LOADER_H
 #define PW_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -21,16 +22,20 @@ struct pw_loader;
  * Check privileges, BTF, kernel version and tracefs (mounting it when
  * absent), then open, load and attach every program with the in-kernel
  * filter k and a ring buffer of ringbuf_kb KiB (a power of two, at least
- * one page). On failure returns a negative errno with a one-line reason in
+ * one page); with want_inbound also the inbound-traffic programs
+ * (bpf/inbound.bpf.c), which report through the same ring. On failure returns a negative errno with a one-line reason in
  * err and *out untouched; on success *out owns everything until
  * pw_loader_close().
  */
 int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned ringbuf_kb,
-		   pw_record_fn fn, void *ctx, char *err, size_t errlen);
+		   bool want_inbound, pw_record_fn fn, void *ctx, char *err, size_t errlen);
 /* Wait up to timeout_ms for records and hand every waiting one to fn. */
 int pw_loader_poll(struct pw_loader *l, int timeout_ms);
 /* Sum the per-CPU counters (enum pw_counter) into out. */
 void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX]);
+/* The inbound per-port and per-source maps (portwatch.h); -1 without inbound. */
+int pw_loader_port_stats_fd(struct pw_loader *l);
+int pw_loader_flows_fd(struct pw_loader *l);
 /* The socket-owner map, to share with the census (census.h). */
 int pw_loader_owners_fd(struct pw_loader *l);
 /* Detach and free; NULL is fine. */

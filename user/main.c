@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* portwatch: which process bound this port, who is knocking, and why. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "opts.h"
 #include "trace.h"
+#include "watch.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "0.1.0"
@@ -30,8 +32,20 @@ int main(int argc, char **argv)
 		printf("portwatch %s\n", PW_VERSION);
 		break;
 	case PW_CMD_DEFAULT:
+		/* DESIGN: the live table for a person, the detector for a pipe. */
+		ret = isatty(STDOUT_FILENO) ? pw_cmd_top(&o) : pw_cmd_watch(&o);
+		break;
 	case PW_CMD_TRACE:
 		ret = pw_cmd_trace(&o);
+		break;
+	case PW_CMD_PORTS:
+		ret = pw_cmd_ports(&o);
+		break;
+	case PW_CMD_TOP:
+		ret = pw_cmd_top(&o);
+		break;
+	case PW_CMD_WATCH:
+		ret = pw_cmd_watch(&o);
 		break;
 	}
 out:

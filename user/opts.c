@@ -17,9 +17,12 @@ enum {
 	OPT_UDP,
 	OPT_FAILED,
 	OPT_RINGBUF_KB,
+	OPT_INTERVAL,
+	OPT_BASELINE,
+	OPT_WRITE_BASELINE,
 };
 
-#define PW_RINGBUF_KB_DEFAULT 4096
+#define PW_RINGBUF_KB_DEFAULT 1024
 #define SHORT_OPTS ":jp:c:P:46vhV"
 
 static const struct option long_opts[] = {
@@ -36,6 +39,9 @@ static const struct option long_opts[] = {
 	{ "udp", no_argument, NULL, OPT_UDP },
 	{ "failed", no_argument, NULL, OPT_FAILED },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "write-baseline", required_argument, NULL, OPT_WRITE_BASELINE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -45,12 +51,16 @@ static const struct option long_opts[] = {
 void pw_usage(FILE *f)
 {
 	fputs("Usage: portwatch [COMMAND] [OPTIONS]\n"
-	      "Trace which process binds, listens on, connects from, accepts on and closes each port.\n"
+	      "Which process binds, listens on, connects from, accepts on and closes each port;\n"
+	      "what knocks on them; which are exposed.\n"
 	      "\n"
 	      "Commands:\n"
-	      "  trace              live stream of port events (the default for now)\n"
-	      "\n"
-	      "Options:\n"
+	      "  trace              live stream of port events\n"
+	      "  ports              snapshot of every bound and listening port\n"
+	      "  top                live per-port table (plain tables when not on a terminal)\n"
+	      "  watch              long-running detector: alerts and periodic port records\n"
+	      "  (none)             top on a terminal, watch otherwise\n"
+	      "\n"	      "Options:\n"
 	      "  -j, --json         JSON Lines on stdout, one object per event\n"
 	      "      --duration SEC stop after SEC seconds\n"
 	      "  -p, --pid PID      only events of process PID\n"
@@ -63,7 +73,10 @@ void pw_usage(FILE *f)
 	      "      --tcp          only TCP\n"
 	      "      --udp          only UDP\n"
 	      "      --failed       only failed calls\n"
-	      "      --ringbuf-kb KB ring buffer size in KiB: a power of two, 4 to 1048576 (default 4096)\n"
+	      "      --ringbuf-kb KB ring buffer size in KiB: a power of two, 4 to 1048576 (default 1024)\n"
+	      "      --interval SEC watch: port records every SEC (default 10); top: refresh (default 1)\n"
+	      "      --baseline FILE approved listeners (\"tcp 22 sshd\" per line): alert on others\n"
+	      "      --write-baseline FILE ports: write the current listeners as a baseline (- : stdout)\n"
 	      "  -v, --verbose      more diagnostics on stderr; -vv adds libbpf's log, -vvv its debug log\n"
 	      "  -h, --help         show this help\n"
 	      "  -V, --version      show the version\n"
@@ -190,6 +203,18 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 			}
 			o->ringbuf_kb = (unsigned)v;
 			break;
+		case OPT_INTERVAL:
+			if (parse_duration(optarg, &o->interval) || o->interval < 0.1) {
+				snprintf(err, errlen, "invalid --interval '%s': seconds, at least 0.1", optarg);
+				goto out;
+			}
+			break;
+		case OPT_BASELINE:
+			o->baseline = optarg;
+			break;
+		case OPT_WRITE_BASELINE:
+			o->write_baseline = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -212,13 +237,25 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 		}
 	}
 	if (o->cmd == PW_CMD_DEFAULT && optind < argc) {
-		if (strcmp(argv[optind], "trace") == 0) {
-			o->cmd = PW_CMD_TRACE;
-		} else {
+		static const struct {
+			const char *name;
+			enum pw_cmd cmd;
+		} cmds[] = { { "trace", PW_CMD_TRACE }, { "ports", PW_CMD_PORTS },
+			     { "top", PW_CMD_TOP }, { "watch", PW_CMD_WATCH } };
+		size_t i;
+
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (strcmp(argv[optind], cmds[i].name) == 0)
+				o->cmd = cmds[i].cmd;
+		if (o->cmd == PW_CMD_DEFAULT) {
 			snprintf(err, errlen, "unknown command '%s'", argv[optind]);
 			goto out;
 		}
 		optind++;
+	}
+	if (o->write_baseline && o->cmd != PW_CMD_PORTS) {
+		snprintf(err, errlen, "--write-baseline goes with the ports command");
+		goto out;
 	}
 	if (o->cmd != PW_CMD_HELP && o->cmd != PW_CMD_VERSION && optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);

@@ -12,6 +12,9 @@
 enum pw_cmd {
 	PW_CMD_DEFAULT = 0, /* no subcommand given */
 	PW_CMD_TRACE,
+	PW_CMD_PORTS,
+	PW_CMD_TOP,
+	PW_CMD_WATCH,
 	PW_CMD_HELP,
 	PW_CMD_VERSION,
 };
@@ -22,6 +25,9 @@ struct pw_opts {
 	double duration; /* seconds; 0: until a signal */
 	int verbose;
 	unsigned ringbuf_kb; /* ring buffer size in KiB, a power of two */
+	double interval;     /* watch: seconds between port records; top: refresh */
+	const char *baseline;       /* --baseline FILE, or NULL */
+	const char *write_baseline; /* --write-baseline FILE ("-": stdout), or NULL */
 	struct pw_filter filter;
 };
 

@@ -67,6 +67,15 @@ void pw_render_json(struct json_writer *jw, const struct pw_ev *ev)
 		jw_key(jw, "async");
 		jw_bool(jw, ev->async);
 		break;
+	case PW_EV_SYN:
+	case PW_EV_PROBE:
+	case PW_EV_RESET:
+		jw_kv_uint(jw, "count", ev->count);
+		if (ev->probe)
+			jw_kv_str(jw, "probe", ev->probe);
+		if (ev->port_state)
+			jw_kv_str(jw, "port_state", ev->port_state);
+		break;
 	case PW_EV_CLOSE:
 		jw_key(jw, "listener");
 		jw_bool(jw, ev->listener);
@@ -142,6 +151,10 @@ void pw_render_text(FILE *f, const struct pw_ev *ev)
 		snprintf(extra, sizeof(extra), " backlog %u", ev->backlog);
 	else if (ev->kind == PW_EV_CLOSE && ev->lifetime_known)
 		snprintf(extra, sizeof(extra), " after %.3f s", (double)ev->lifetime_ns / 1e9);
+	else if (ev->count)
+		snprintf(extra, sizeof(extra), " x%" PRIu64 "%s%s%s%s", ev->count, ev->probe ? " " : "",
+			 ev->probe ? ev->probe : "", ev->port_state ? " port " : "",
+			 ev->port_state ? ev->port_state : "");
 	if (ev->n_holders > 0) {
 		pw_term_escape(ev->holders[0].comm, sizeof(ev->holders[0].comm), hcomm, sizeof(hcomm));
 		snprintf(extra, sizeof(extra), " held by pid %u (%s)", ev->holders[0].pid, hcomm);

@@ -133,11 +133,12 @@ class Held:
 
 
 class Tracer:
-    """portwatch running with the given arguments; stop() returns events."""
+    """portwatch running with the given arguments; stop() returns events.
+    command: trace, watch, top or ports."""
 
-    def __init__(self, *args, json_mode=True):
+    def __init__(self, *args, json_mode=True, command="trace"):
         self.out = tempfile.TemporaryFile()
-        self.args = [PORTWATCH, "trace"] + (["-j"] if json_mode else []) + list(args)
+        self.args = [PORTWATCH, command] + (["-j"] if json_mode else []) + list(args)
         self.p = subprocess.Popen(self.args, stdout=self.out, stderr=subprocess.PIPE)
         _PROCS.append(self.p)
         self.stderr = []
@@ -225,3 +226,35 @@ def cleanup():
 
 
 atexit.register(cleanup)
+
+
+def nstat(ns, *names):
+    """The kernel's own absolute counters in ns (nstat -a: since creation)."""
+    out = ns.run(["nstat", "-asz"] + list(names)).stdout
+    vals = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in names:
+            vals[parts[0]] = int(parts[1])
+    return vals
+
+
+def final_ports(records):
+    """The last port record of each (netns, proto, port): the totals at exit."""
+    last = {}
+    for r in records:
+        if r.get("type") == "port":
+            last[(r["netns"], r["proto"], r["port"])] = r
+    return last
+
+
+def alerts(records, kind=None):
+    return [r for r in records if "alert" in r and (kind is None or r["alert"] == kind)]
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Inbound traffic per port and per source, counted in the kernel.
+ *
+ * netif_receive_skb is the only tracepoint that sees a SYN to an *open*
+ * port that never completes (SYN, SYN-ACK, the scanner's RST: no TCP
+ * tracepoint fires); kfree_skb's drop reason (v5.17) says which packets
+ * found no socket, were refused for their flags or filtered. Counting
+ * happens here, in bounded LRU maps; only the first sighting of a source
+ * at a port crosses the ring buffer, under a per-CPU rate limit, so a
+ * flood can neither starve userspace nor grow memory.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "sock.bpf.h"
+#include "output.bpf.h"
+#include "portwatch.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+/*
+ * Map sizes are a memory budget: with the trace maps and a 1 MiB ring, all
+ * of portwatch's maps stay under 16 MiB whatever the traffic (measured with
+ * bpftool map show; see docs/BENCHMARKS.md).
+ */
+
+/* First sightings per CPU: a steady rate and a burst (tokens, 1/1000 s). */
+#define FIRST_RATE_PER_S 4096
+#define FIRST_BURST 1024
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 filter_netns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct pw_port_key);
+	__type(value, struct pw_port_stats);
+} port_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct pw_flow_key);
+	__type(value, struct pw_flow);
+} flows SEC(".maps");
+
+struct first_bucket {
+	__u64 last_ns;
+	__u64 tokens; /* in 1/1000 of a record */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct first_bucket);
+} first_buckets SEC(".maps");
+
+/* A parsed inbound packet: L3 and L4 headers only. */
+struct pkt {
+	__u32 netns;
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 proto;
+	__u8 tcpflags;
+	__u8 pad;
+	__u8 saddr[PW_ADDR_LEN];
+	__u8 daddr[PW_ADDR_LEN];
+};
+
+/*
+ * Parse the IP and TCP/UDP headers at l3 (kernel memory). Fragments after
+ * the first and IPv6 extension headers carry no ports we can read: false.
+ */
+static __always_inline bool parse_l3(const __u8 *l3, __u16 eth_proto, struct pkt *p)
+{
+	__u8 vihl, l4[14];
+	__u32 hlen;
+
+	if (eth_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), l3))
+			return false;
+		__builtin_memcpy(&vihl, &ip, 1);
+		hlen = (vihl & 0x0f) * 4;
+		if (hlen < sizeof(ip) || (bpf_ntohs(ip.frag_off) & 0x1fff))
+			return false;
+		p->family = PW_AF_INET;
+		p->proto = ip.protocol;
+		__builtin_memcpy(p->saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+	} else if (eth_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3))
+			return false;
+		hlen = sizeof(ip6);
+		p->family = PW_AF_INET6;
+		p->proto = ip6.nexthdr;
+		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+	} else {
+		return false;
+	}
+	if (p->proto != PW_PROTO_TCP && p->proto != PW_PROTO_UDP)
+		return false;
+	if (bpf_probe_read_kernel(l4, sizeof(l4), l3 + hlen))
+		return false;
+	p->sport = ((__u16)l4[0] << 8) | l4[1];
+	p->dport = ((__u16)l4[2] << 8) | l4[3];
+	p->tcpflags = p->proto == PW_PROTO_TCP ? l4[13] : 0;
+	return true;
+}
+
+static __always_inline __u32 skb_netns(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+}
+
+static __always_inline __u8 probe_type(const struct pkt *p)
+{
+	__u8 f = p->tcpflags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK | TCP_URG);
+
+	if (p->proto == PW_PROTO_UDP)
+		return PW_PROBE_UDP;
+	if ((f & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return PW_PROBE_SYN;
+	if (f == TCP_FIN)
+		return PW_PROBE_FIN;
+	if (f == 0)
+		return PW_PROBE_NULL;
+	if (f == (TCP_FIN | TCP_PSH | TCP_URG))
+		return PW_PROBE_XMAS;
+	if (f == TCP_ACK)
+		return PW_PROBE_ACK;
+	return PW_PROBE_OTHER;
+}
+
+/* Token bucket: may this CPU send one more first sighting now? */
+static __always_inline bool first_allowed(__u64 now)
+{
+	__u32 zero = 0;
+	struct first_bucket *b = bpf_map_lookup_elem(&first_buckets, &zero);
+	__u64 add;
+
+	if (!b)
+		return false;
+	add = (now - b->last_ns) * FIRST_RATE_PER_S / 1000000; /* 1/1000 records */
+	b->last_ns = now;
+	b->tokens += add;
+	if (b->tokens > FIRST_BURST * 1000)
+		b->tokens = FIRST_BURST * 1000;
+	if (b->tokens < 1000)
+		return false;
+	b->tokens -= 1000;
+	return true;
+}
+
+static __always_inline struct pw_port_stats *port_entry(__u32 netns, __u16 port, __u8 proto,
+							 __u64 now)
+{
+	struct pw_port_key k = { .netns = netns, .port = port, .proto = proto };
+	struct pw_port_stats *s = bpf_map_lookup_elem(&port_stats, &k);
+	struct pw_port_stats fresh = { .first_ns = now };
+
+	if (!s) {
+		bpf_map_update_elem(&port_stats, &k, &fresh, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&port_stats, &k);
+	}
+	if (s)
+		s->last_ns = now;
+	return s;
+}
+
+/* The flow of k, created when new (*created set); NULL if the map refuses. */
+static __always_inline struct pw_flow *flow_entry(const struct pw_flow_key *k, __u16 sport, __u64 now,
+						  bool *created)
+{
+	struct pw_flow *f = bpf_map_lookup_elem(&flows, k), fresh = {};
+
+	if (!f) {
+		fresh.first_ns = now;
+		fresh.rport = sport;
+		*created = !bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&flows, k);
+	}
+	return f;
+}
+
+/*
+ * Count packet p (type, fate; PW_*__MAX for "not known here") from its
+ * source. Userspace hears of a flow when it first appears and when it first
+ * gets each fate (a SYN's fate is known only after it arrived): at most
+ * 1 + PW_FATE__MAX records per flow, under a per-CPU rate limit. A race
+ * between CPUs may send one twice or not at all; the counts stay exact and
+ * userspace reads them from the map.
+ */
+static __always_inline void count_flow(const struct pkt *p, __u8 kind, __u8 type, __u8 fate, __u64 now)
+{
+	struct pw_flow_key k = { .netns = p->netns, .lport = p->dport, .proto = p->proto,
+				 .family = p->family };
+	struct pw_inbound r = {};
+	bool report = false;
+	struct pw_flow *f;
+
+	__builtin_memcpy(k.laddr, p->daddr, sizeof(k.laddr));
+	__builtin_memcpy(k.raddr, p->saddr, sizeof(k.raddr));
+	f = flow_entry(&k, p->sport, now, &report);
+	if (!f)
+		return;
+	f->last_ns = now;
+	if (type < PW_PROBE__MAX)
+		__sync_fetch_and_add(&f->probes[type], 1);
+	if (fate < PW_FATE__MAX) {
+		report |= f->fates[fate] == 0;
+		__sync_fetch_and_add(&f->fates[fate], 1);
+	}
+	if (!report)
+		return;
+	if (!first_allowed(now)) {
+		count(PW_CNT_FIRST_SUPPRESSED);
+		return;
+	}
+	r.rec_type = PW_REC_INBOUND;
+	r.kind = kind;
+	r.probe = type;
+	r.fate = fate;
+	r.proto = p->proto;
+	r.family = p->family;
+	r.lport = p->dport;
+	r.rport = p->sport;
+	r.netns = p->netns;
+	r.ts_ns = now;
+	__builtin_memcpy(r.laddr, p->daddr, sizeof(r.laddr));
+	__builtin_memcpy(r.raddr, p->saddr, sizeof(r.raddr));
+	pw_output(&r, sizeof(r));
+}
+
+/* Every received packet, every interface and namespace: count SYNs. */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(pw_rx, struct sk_buff *skb)
+{
+	struct pw_port_stats *s;
+	struct pkt p = {};
+	__u64 now;
+
+	if (!parse_l3(BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, protocol), &p))
+		return 0;
+	/* Everything but a connection request is ordinary traffic here. */
+	if (p.proto != PW_PROTO_TCP || (p.tcpflags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return 0;
+	p.netns = skb_netns(skb);
+	if (filter_netns && p.netns != filter_netns)
+		return 0;
+	now = bpf_ktime_get_ns();
+	s = port_entry(p.netns, p.dport, p.proto, now);
+	if (s)
+		__sync_fetch_and_add(&s->syn_in, 1);
+	count_flow(&p, PW_EV_SYN, PW_PROBE_SYN, PW_FATE__MAX, now);
+	return 0;
+}
+
+/* Parse a packet the stack has already placed headers for. */
+static __always_inline bool parse_rx_skb(const struct sk_buff *skb, struct pkt *p)
+{
+	const __u8 *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+
+	if (!parse_l3(head + nh, BPF_CORE_READ(skb, protocol), p)) {
+		count(PW_CNT_INBOUND_UNPARSED);
+		return false;
+	}
+	p->netns = skb_netns(skb);
+	return !filter_netns || p->netns == filter_netns;
+}
+
+/* Drops with a reason (v5.17): closed ports, refused flags, firewalls. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(pw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	struct pw_port_stats *s;
+	struct pkt p = {};
+	__u8 type, fate;
+	__u64 now;
+
+	if (reason != SKB_DROP_REASON_NO_SOCKET && reason != SKB_DROP_REASON_NETFILTER_DROP &&
+	    reason != SKB_DROP_REASON_TCP_FLAGS)
+		return 0;
+	if (!parse_rx_skb(skb, &p))
+		return 0;
+	now = bpf_ktime_get_ns();
+	s = port_entry(p.netns, p.dport, p.proto, now);
+	type = probe_type(&p);
+	/* A RST to a closed port is a late reply, not a probe. */
+	if (p.proto == PW_PROTO_TCP && (p.tcpflags & TCP_RST))
+		return 0;
+	if (reason == SKB_DROP_REASON_NO_SOCKET) {
+		fate = PW_FATE_CLOSED;
+		if (s)
+			__sync_fetch_and_add(&s->closed_probes, 1);
+	} else if (reason == SKB_DROP_REASON_TCP_FLAGS) {
+		fate = PW_FATE_REFUSED;
+		if (s)
+			__sync_fetch_and_add(&s->flag_probes, 1);
+	} else {
+		fate = PW_FATE_FILTERED;
+		if (s)
+			__sync_fetch_and_add(&s->filtered, 1);
+	}
+	/* SYNs were counted (as type) on arrival; here only their fate. */
+	count_flow(&p, PW_EV_PROBE, type == PW_PROBE_SYN ? PW_PROBE__MAX : type, fate, now);
+	return 0;
+}
+
+/*
+ * Every RST the stack sends. With a packet (answering it) the port is that
+ * packet's destination; without one (an active abort, v6.10) the socket's.
+ */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct pw_port_stats *s;
+	struct pw_flow_key k = {};
+	bool created = false;
+	struct pw_flow *f;
+	struct pkt p = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (skb) {
+		if (!parse_rx_skb(skb, &p))
+			return 0;
+	} else if (sk) {
+		p.netns = pw_sk_netns(sk);
+		if (filter_netns && p.netns != filter_netns)
+			return 0;
+		p.dport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		p.proto = PW_PROTO_TCP;
+	} else {
+		return 0;
+	}
+	s = port_entry(p.netns, p.dport, PW_PROTO_TCP, now);
+	if (s)
+		__sync_fetch_and_add(&s->resets_out, 1);
+	if (!skb)
+		return 0;
+	k.netns = p.netns;
+	k.lport = p.dport;
+	k.proto = p.proto;
+	k.family = p.family;
+	__builtin_memcpy(k.laddr, p.daddr, sizeof(k.laddr));
+	__builtin_memcpy(k.raddr, p.saddr, sizeof(k.raddr));
+	/*
+	 * The RST for a packet to a closed port is sent before the packet is
+	 * dropped (tcp_v4_rcv): create its flow here, quietly; the drop that
+	 * follows reports it with its fate.
+	 */
+	f = flow_entry(&k, p.sport, now, &created);
+	if (f)
+		__sync_fetch_and_add(&f->resets_out, 1);
+	return 0;
+}
+
+/* A SYN-ACK sent again: the handshake is still half open. */
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(pw_synack_rtx, const struct sock *sk, const struct request_sock *req)
+{
+	struct pw_port_stats *s;
+	__u32 netns = pw_sk_netns(sk);
+
+	if (filter_netns && netns != filter_netns)
+		return 0;
+	s = port_entry(netns, BPF_CORE_READ(sk, __sk_common.skc_num), PW_PROTO_TCP,
+		       bpf_ktime_get_ns());
+	if (s)
+		__sync_fetch_and_add(&s->half_open, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(pw_rst_in, struct sock *sk)
+{
+	struct pw_port_stats *s;
+	__u32 netns = pw_sk_netns(sk);
+
+	if (filter_netns && netns != filter_netns)
+		return 0;
+	s = port_entry(netns, BPF_CORE_READ(sk, __sk_common.skc_num), PW_PROTO_TCP,
+		       bpf_ktime_get_ns());
+	if (s)
+		__sync_fetch_and_add(&s->resets_in, 1);
+	return 0;
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "census.h"
+#include "inreader.h"
+#include "loader.h"
+#include "log.h"
+#include "session.h"
+
+#define POLL_MS 100
+
+struct pw_session {
+	const struct pw_opts *opts;
+	const struct pw_session_ops *ops;
+	struct pw_loader *loader;
+	struct pw_census *census;
+	struct pw_inreader *inreader;
+	int64_t clock_offset;
+	uint64_t shown;
+	uint64_t malformed;
+	bool stop;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void pw_session_stop(struct pw_session *s)
+{
+	s->stop = true;
+}
+
+void pw_session_counters(struct pw_session *s, uint64_t out[PW_CNT__MAX])
+{
+	pw_loader_counters(s->loader, out);
+}
+
+static void deliver(struct pw_session *s, struct pw_ev *ev)
+{
+	if (!pw_filter_match(&s->opts->filter, ev))
+		return;
+	if (s->ops->model)
+		pw_model_event(s->ops->model, ev);
+	if (s->ops->event)
+		s->ops->event(s->ops->ctx, ev);
+	s->shown++;
+}
+
+static void on_flow(void *ctx, const struct pw_flow_delta *d)
+{
+	struct pw_session *s = ctx;
+	struct pw_ev evs[PW_PROBE__MAX + 2];
+	int n, i;
+
+	if (s->ops->model)
+		pw_model_source(s->ops->model, &d->key);
+	n = pw_flow_events(d, s->clock_offset, evs, (int)(sizeof(evs) / sizeof(evs[0])));
+	for (i = 0; i < n; i++)
+		deliver(s, &evs[i]);
+}
+
+static void on_port_stats(void *ctx, const struct pw_port_key *k, const struct pw_port_stats *st)
+{
+	struct pw_session *s = ctx;
+
+	if (s->ops->model)
+		pw_model_port_stats(s->ops->model, k, st);
+}
+
+static int on_record(void *ctx, const void *data, size_t len)
+{
+	struct pw_session *s = ctx;
+	const struct pw_inbound *in = data;
+	struct pw_ev ev;
+	int n;
+
+	if (len >= sizeof(*in) && in->rec_type == PW_REC_INBOUND) {
+		if (len == sizeof(*in))
+			pw_inreader_record(s->inreader, in);
+		else
+			s->malformed++;
+		return 0;
+	}
+	if (pw_decode_event(data, len, s->clock_offset, &ev)) {
+		s->malformed++;
+		return 0;
+	}
+	/* Who holds it? Ask the kernel now, while the holder still does. */
+	if (ev.result == -EADDRINUSE && (ev.kind == PW_EV_BIND || ev.kind == PW_EV_LISTEN) &&
+	    ev.local_port && pw_filter_match(&s->opts->filter, &ev)) {
+		n = pw_census_holders(s->census, ev.netns, ev.proto, ev.local_port, ev.holders,
+				      PW_MAX_HOLDERS);
+		ev.n_holders = n > 0 ? n : 0;
+	}
+	deliver(s, &ev);
+	return 0;
+}
+
+static int census_sock(void *ctx, const struct pw_sock *sk)
+{
+	pw_model_census_sock(ctx, sk);
+	return 0;
+}
+
+/* One census pass into the model. Returns 0 or -errno. */
+static int census_pass(struct pw_session *s)
+{
+	struct pw_census_filter f = { .netns = s->opts->filter.netns };
+	int ret;
+
+	pw_model_census_begin(s->ops->model);
+	ret = pw_census_run(s->census, &f, census_sock, s->ops->model);
+	if (!ret)
+		pw_model_census_end(s->ops->model);
+	return ret;
+}
+
+int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
+{
+	struct pw_session s = { .opts = o, .ops = ops };
+	unsigned tick_ms = ops->tick_ms ? ops->tick_ms : 1000;
+	unsigned walk_ms = ops->walk_ms ? ops->walk_ms : 1000;
+	unsigned census_ms = ops->census_ms ? ops->census_ms : 10000;
+	uint64_t counters[PW_CNT__MAX], start, deadline = 0, next_tick, next_walk, next_census;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct pw_kfilter k;
+	char err[256];
+	int ret = 1, n;
+
+	s.clock_offset = pw_clock_offset_ns();
+	pw_filter_kernel(&o->filter, &k);
+	if (pw_loader_open(&s.loader, &k, o->ringbuf_kb, true, on_record, &s, err, sizeof(err))) {
+		pw_err("%s", err);
+		goto out;
+	}
+	if (pw_census_open(&s.census, pw_loader_owners_fd(s.loader), err, sizeof(err))) {
+		pw_err("%s", err);
+		goto out;
+	}
+	s.inreader = pw_inreader_new(pw_loader_flows_fd(s.loader), pw_loader_port_stats_fd(s.loader),
+				     on_flow, on_port_stats, &s);
+	if (!s.inreader) {
+		pw_err("out of memory");
+		goto out;
+	}
+	/* After attaching: sockets born since are known already and kept. */
+	n = pw_census_seed_owners(s.census);
+	if (n < 0 || (ops->model && (n = census_pass(&s)) < 0)) {
+		pw_err("socket census failed: %s", strerror(-n));
+		goto out;
+	}
+	stop_requested = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	start = now_ms();
+	if (o->duration > 0)
+		deadline = start + (uint64_t)(o->duration * 1000);
+	next_tick = start + tick_ms;
+	next_walk = start + walk_ms;
+	next_census = start + census_ms;
+	if (!ops->quiet_ready)
+		fprintf(stderr, "portwatch: ready\n");
+	if (ops->tick && ops->tick(ops->ctx, &s))
+		s.stop = true;
+
+	while (!stop_requested && !s.stop && (!deadline || now_ms() < deadline)) {
+		n = pw_loader_poll(s.loader, POLL_MS);
+		if (n < 0 && n != -EINTR) {
+			pw_err("ring buffer: %s", strerror(-n));
+			goto out;
+		}
+		if (now_ms() >= next_walk) {
+			pw_inreader_walk(s.inreader);
+			next_walk += walk_ms;
+		}
+		if (ops->model && now_ms() >= next_census) {
+			census_pass(&s);
+			next_census += census_ms;
+		}
+		if (now_ms() >= next_tick) {
+			next_tick += tick_ms;
+			if (ops->tick && ops->tick(ops->ctx, &s))
+				break;
+		}
+		if (fflush(stdout) == EOF) {
+			pw_err("cannot write output: %s", strerror(errno));
+			goto out;
+		}
+	}
+	/* What the kernel already counted belongs to the run: drain it all. */
+	pw_loader_poll(s.loader, 0);
+	pw_inreader_walk(s.inreader);
+	if (ops->model)
+		census_pass(&s);
+	if (ops->tick)
+		ops->tick(ops->ctx, NULL); /* the final tick: print totals */
+	fflush(stdout);
+	pw_loader_counters(s.loader, counters);
+	fprintf(stderr,
+		"portwatch: %" PRIu64 " events, %" PRIu64 " shown, %" PRIu64
+		" lost to ring-buffer overflow, %" PRIu64 " filtered in kernel\n",
+		counters[PW_CNT_EVENTS], s.shown, counters[PW_CNT_LOST], counters[PW_CNT_FILTERED]);
+	if (s.malformed || counters[PW_CNT_STASH_FULL] || counters[PW_CNT_FIRST_SUPPRESSED])
+		fprintf(stderr,
+			"portwatch: %" PRIu64 " malformed records, %" PRIu64
+			" syscalls not tracked (argument map full), %" PRIu64
+			" first sightings not sent (rate limit; counted in maps)\n",
+			s.malformed, counters[PW_CNT_STASH_FULL], counters[PW_CNT_FIRST_SUPPRESSED]);
+	ret = 0;
+out:
+	pw_inreader_free(s.inreader);
+	pw_census_close(s.census);
+	pw_loader_close(s.loader);
+	return ret;
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "census.h"
+#include "json.h"
+#include "loader.h"
+#include "log.h"
+#include "model.h"
+#include "portview.h"
+#include "session.h"
+#include "watch.h"
+
+struct watch_ctx {
+	const struct pw_opts *opts;
+	struct pw_model *model;
+	struct pw_baseline *baseline;
+	struct json_writer *jw;
+};
+
+static void print_alert(void *vctx, const struct pw_alert *a)
+{
+	struct watch_ctx *w = vctx;
+
+	if (w->opts->json) {
+		pw_render_alert_json(w->jw, a);
+		jw_flush_line(w->jw, stdout);
+	} else {
+		pw_render_alert_text(stdout, a);
+	}
+	fflush(stdout);
+}
+
+/* Every port the filter keeps, as JSON lines or one table. */
+static int print_ports(struct watch_ctx *w, bool active_only)
+{
+	struct pw_view_filter f = { .netns = w->opts->filter.netns, .active_only = active_only };
+	struct pw_port_view *v = NULL;
+	int n, i;
+
+	snprintf(f.comm, sizeof(f.comm), "%s", w->opts->filter.comm);
+	n = pw_model_snapshot(w->model, &f, PW_SORT_PORT, true, &v);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (w->opts->filter.port && v[i].port != w->opts->filter.port)
+			continue;
+		if (w->opts->filter.proto && v[i].proto != w->opts->filter.proto)
+			continue;
+		if (w->opts->json) {
+			pw_render_port_json(w->jw, &v[i]);
+			jw_flush_line(w->jw, stdout);
+		}
+	}
+	if (!w->opts->json)
+		pw_render_port_table(stdout, v, n);
+	free(v);
+	fflush(stdout);
+	return 0;
+}
+
+static int watch_tick(void *vctx, struct pw_session *s)
+{
+	(void)s;
+	/* Every interval, and once more at exit (s == NULL). */
+	print_ports(vctx, true);
+	return 0;
+}
+
+/* with_alerts: alerts go to stdout as they are raised (not for ports). */
+static int setup(struct watch_ctx *w, const struct pw_opts *o, bool with_alerts)
+{
+	char err[256];
+	int ret = 1;
+
+	w->opts = o;
+	w->jw = jw_new();
+	if (!w->jw) {
+		pw_err("out of memory");
+		goto out;
+	}
+	if (o->baseline) {
+		w->baseline = pw_baseline_load(o->baseline, err, sizeof(err));
+		if (!w->baseline) {
+			pw_err("%s", err);
+			goto out;
+		}
+	}
+	w->model = pw_model_new(w->baseline, with_alerts ? print_alert : NULL, w, pw_clock_offset_ns());
+	if (!w->model) {
+		pw_err("out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+static void teardown(struct watch_ctx *w)
+{
+	pw_model_free(w->model);
+	pw_baseline_free(w->baseline);
+	jw_free(w->jw);
+}
+
+int pw_cmd_watch(const struct pw_opts *o)
+{
+	struct watch_ctx w = {};
+	struct pw_session_ops ops = { .tick = watch_tick, .ctx = &w };
+	int ret;
+
+	ret = setup(&w, o, true);
+	if (ret)
+		goto out;
+	ops.model = w.model;
+	ops.tick_ms = (unsigned)((o->interval > 0 ? o->interval : 10) * 1000);
+	ret = pw_session_run(o, &ops);
+out:
+	teardown(&w);
+	return ret;
+}
+
+static int ports_census_sock(void *ctx, const struct pw_sock *s)
+{
+	pw_model_census_sock(ctx, s);
+	return 0;
+}
+
+/* Listeners, and bound UDP ports, as baseline lines. */
+static int write_baseline(struct watch_ctx *w, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	struct pw_port_view *v = NULL;
+	int n, i, j, ret = -1;
+
+	if (!f) {
+		pw_err("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	n = pw_model_snapshot(w->model, NULL, PW_SORT_PORT, false, &v);
+	if (n < 0)
+		goto out;
+	fprintf(f, "# portwatch baseline: approved listeners (protocol port [process])\n");
+	for (i = 0; i < n; i++) {
+		if (v[i].state != PW_PORT_LISTENING && !(v[i].proto == 17 && v[i].state == PW_PORT_BOUND))
+			continue;
+		if (v[i].n_owners == 0)
+			pw_baseline_write_entry(f, v[i].proto, v[i].port, NULL);
+		for (j = 0; j < v[i].n_owners; j++)
+			pw_baseline_write_entry(f, v[i].proto, v[i].port, v[i].owners[j].comm);
+	}
+	ret = ferror(f) ? -1 : 0;
+out:
+	if (f && f != stdout && fclose(f))
+		ret = -1;
+	free(v);
+	return ret;
+}
+
+int pw_cmd_ports(const struct pw_opts *o)
+{
+	struct pw_census_filter cf = { .netns = o->filter.netns };
+	struct pw_session_ops ops = {};
+	struct pw_census *census = NULL;
+	struct watch_ctx w = {};
+	char err[256];
+	int ret;
+
+	ret = setup(&w, o, false);
+	if (ret)
+		goto out;
+	ret = 1;
+	if (o->duration > 0) {
+		/* Observe first, so the counters say something. */
+		ops.model = w.model;
+		ops.ctx = &w;
+		if (pw_session_run(o, &ops))
+			goto out;
+	} else {
+		/* A snapshot needs no tracepoints: the census alone. */
+		if (pw_check_privileges(err, sizeof(err)) || pw_check_kernel(err, sizeof(err)) ||
+		    pw_census_open(&census, -1, err, sizeof(err))) {
+			pw_err("%s", err);
+			goto out;
+		}
+		pw_model_census_begin(w.model);
+		if (pw_census_run(census, &cf, ports_census_sock, w.model)) {
+			pw_err("socket census failed");
+			goto out;
+		}
+		pw_model_census_end(w.model);
+	}
+	/* --write-baseline -: the baseline is the output; a file: both. */
+	if (o->write_baseline && write_baseline(&w, o->write_baseline))
+		goto out;
+	if (o->write_baseline && !strcmp(o->write_baseline, "-"))
+		ret = 0;
+	else
+		ret = print_ports(&w, false) ? 1 : 0;
+out:
+	pw_census_close(census);
+	teardown(&w);
+	return ret;
+}
