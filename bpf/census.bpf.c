@@ -59,7 +59,7 @@ int pw_census(struct bpf_iter__task_file *ctx)
 	r.rec_type = PW_REC_SOCK;
 	r.state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	r.pid = BPF_CORE_READ(task, tgid);
-	r.uid = BPF_CORE_READ(task, cred, euid.val);
+	r.uid = BPF_CORE_READ(task, cred, uid.val); /* the real uid, as in trace events */
 	r.fd = ctx->fd;
 	r.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	/*

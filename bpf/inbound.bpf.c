@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "sock.bpf.h"
 #include "output.bpf.h"
+#include "flows.bpf.h"
 #include "portwatch.h"
 
 #define ETH_P_IP 0x0800
@@ -34,9 +35,6 @@
  * bpftool map show; see docs/BENCHMARKS.md).
  */
 
-/* First sightings per CPU: a steady rate and a burst (tokens, 1/1000 s). */
-#define FIRST_RATE_PER_S 4096
-#define FIRST_BURST 1024
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -48,25 +46,6 @@ struct {
 	__type(key, struct pw_port_key);
 	__type(value, struct pw_port_stats);
 } port_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
-	__type(key, struct pw_flow_key);
-	__type(value, struct pw_flow);
-} flows SEC(".maps");
-
-struct first_bucket {
-	__u64 last_ns;
-	__u64 tokens; /* in 1/1000 of a record */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct first_bucket);
-} first_buckets SEC(".maps");
 
 /* A parsed inbound packet: L3 and L4 headers only. */
 struct pkt {
@@ -150,26 +129,6 @@ static __always_inline __u8 probe_type(const struct pkt *p)
 	return PW_PROBE_OTHER;
 }
 
-/* Token bucket: may this CPU send one more first sighting now? */
-static __always_inline bool first_allowed(__u64 now)
-{
-	__u32 zero = 0;
-	struct first_bucket *b = bpf_map_lookup_elem(&first_buckets, &zero);
-	__u64 add;
-
-	if (!b)
-		return false;
-	add = (now - b->last_ns) * FIRST_RATE_PER_S / 1000000; /* 1/1000 records */
-	b->last_ns = now;
-	b->tokens += add;
-	if (b->tokens > FIRST_BURST * 1000)
-		b->tokens = FIRST_BURST * 1000;
-	if (b->tokens < 1000)
-		return false;
-	b->tokens -= 1000;
-	return true;
-}
-
 static __always_inline struct pw_port_stats *port_entry(__u32 netns, __u16 port, __u8 proto,
 							 __u64 now)
 {
@@ -184,21 +143,6 @@ static __always_inline struct pw_port_stats *port_entry(__u32 netns, __u16 port,
 	if (s)
 		s->last_ns = now;
 	return s;
-}
-
-/* The flow of k, created when new (*created set); NULL if the map refuses. */
-static __always_inline struct pw_flow *flow_entry(const struct pw_flow_key *k, __u16 sport, __u64 now,
-						  bool *created)
-{
-	struct pw_flow *f = bpf_map_lookup_elem(&flows, k), fresh = {};
-
-	if (!f) {
-		fresh.first_ns = now;
-		fresh.rport = sport;
-		*created = !bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST);
-		f = bpf_map_lookup_elem(&flows, k);
-	}
-	return f;
 }
 
 /*
@@ -231,7 +175,7 @@ static __always_inline void count_flow(const struct pkt *p, __u8 kind, __u8 type
 	}
 	if (!report)
 		return;
-	if (!first_allowed(now)) {
+	if (!first_allowed(fate < PW_FATE__MAX ? PW_BUCKET_OUTCOME : PW_BUCKET_ARRIVAL, now)) {
 		count(PW_CNT_FIRST_SUPPRESSED);
 		return;
 	}
@@ -292,27 +236,38 @@ static __always_inline bool parse_rx_skb(const struct sk_buff *skb, struct pkt *
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(pw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	/*
+	 * The reasons' numbers differ between kernels (NO_SOCKET is 2 on 6.1,
+	 * 3 on 6.18): relocate them against the running kernel's BTF. A reason
+	 * this kernel lacks relocates to a value that never matches.
+	 */
+	__u32 no_socket = bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET);
+	__u32 nf_drop = bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NETFILTER_DROP) ?
+				bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NETFILTER_DROP) :
+				~0u;
+	__u32 tcp_flags = bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_FLAGS) ?
+				  bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_FLAGS) :
+				  ~0u;
 	struct pw_port_stats *s;
 	struct pkt p = {};
 	__u8 type, fate;
 	__u64 now;
 
-	if (reason != SKB_DROP_REASON_NO_SOCKET && reason != SKB_DROP_REASON_NETFILTER_DROP &&
-	    reason != SKB_DROP_REASON_TCP_FLAGS)
+	if (reason != no_socket && reason != nf_drop && reason != tcp_flags)
 		return 0;
 	if (!parse_rx_skb(skb, &p))
+		return 0;
+	/* A RST to a closed port is a late reply, not a probe. */
+	if (p.proto == PW_PROTO_TCP && (p.tcpflags & TCP_RST))
 		return 0;
 	now = bpf_ktime_get_ns();
 	s = port_entry(p.netns, p.dport, p.proto, now);
 	type = probe_type(&p);
-	/* A RST to a closed port is a late reply, not a probe. */
-	if (p.proto == PW_PROTO_TCP && (p.tcpflags & TCP_RST))
-		return 0;
-	if (reason == SKB_DROP_REASON_NO_SOCKET) {
+	if (reason == no_socket) {
 		fate = PW_FATE_CLOSED;
 		if (s)
 			__sync_fetch_and_add(&s->closed_probes, 1);
-	} else if (reason == SKB_DROP_REASON_TCP_FLAGS) {
+	} else if (reason == tcp_flags) {
 		fate = PW_FATE_REFUSED;
 		if (s)
 			__sync_fetch_and_add(&s->flag_probes, 1);

@@ -18,6 +18,7 @@
 #include "sock.bpf.h"
 #include "owners.bpf.h"
 #include "output.bpf.h"
+#include "flows.bpf.h"
 #include "portwatch.h"
 
 #define PW_EAGAIN 11
@@ -462,6 +463,44 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	emit(&e);
 }
 
+/*
+ * A completed passive open is the scan detector's "success": the source
+ * reached a real service. Count it in the source's flow; the first one
+ * is reported (a connect scan of an open port looks like this).
+ */
+static __always_inline void handshake_done(struct sock *sk, __u64 now)
+{
+	struct pw_flow_key k = { .proto = PW_PROTO_TCP };
+	struct pw_inbound r = {};
+	bool created = false;
+	struct pw_flow *f;
+	__u16 rport;
+
+	if (!pw_sk_wanted(sk, &r.proto, &k.family))
+		return;
+	k.netns = pw_sk_netns(sk);
+	pw_sk_endpoints(sk, k.family, k.laddr, &k.lport, k.raddr, &rport);
+	f = flow_entry(&k, rport, now, &created);
+	if (!f)
+		return;
+	f->last_ns = now;
+	if (f->handshakes++ || !first_allowed(PW_BUCKET_OUTCOME, now))
+		return;
+	r.rec_type = PW_REC_INBOUND;
+	r.kind = PW_EV_SYN;
+	r.probe = PW_PROBE__MAX;
+	r.fate = PW_FATE__MAX;
+	r.flags = PW_IN_HANDSHAKE;
+	r.family = k.family;
+	r.lport = k.lport;
+	r.rport = rport;
+	r.netns = k.netns;
+	r.ts_ns = now;
+	__builtin_memcpy(r.laddr, k.laddr, sizeof(r.laddr));
+	__builtin_memcpy(r.raddr, k.raddr, sizeof(r.raddr));
+	pw_output(&r, sizeof(r));
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -490,6 +529,7 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 		o.start_ns = bpf_ktime_get_ns();
 		o.flags = PW_F_NO_OWNER;
 		bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
+		handshake_done(sk, o.start_ns);
 	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE) {
 		close_event(sk, key, oldstate);
 	}

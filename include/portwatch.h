@@ -154,7 +154,7 @@ struct pw_inbound {
 	__u8 fate;      /* enum pw_probe_fate; PW_FATE__MAX: not known yet */
 	__u8 proto;
 	__u8 family;
-	__u8 pad0;
+	__u8 flags;     /* PW_IN_HANDSHAKE: a passive open completed */
 	__u16 lport;
 	__u16 rport;
 	__u32 netns;
@@ -162,6 +162,8 @@ struct pw_inbound {
 	__u8 laddr[PW_ADDR_LEN];
 	__u8 raddr[PW_ADDR_LEN];
 };
+
+#define PW_IN_HANDSHAKE 1
 
 /* Per-port counters, exact while the port's entry stays in the LRU map. */
 struct pw_port_key {
@@ -198,7 +200,7 @@ struct pw_flow {
 	__u64 last_ns;
 	__u32 probes[PW_PROBE__MAX]; /* packets by type */
 	__u32 fates[PW_FATE__MAX];   /* packets by outcome */
-	__u32 pad1;
+	__u32 handshakes;            /* passive opens completed (SYN-RECV -> ESTABLISHED) */
 	__u32 resets_out;
 	__u32 half_open;
 	__u16 rport; /* source port of the first packet */

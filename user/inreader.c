@@ -210,7 +210,11 @@ int pw_inreader_walk(struct pw_inreader *r)
 	int ret = 0;
 
 	r->gen++;
-	if (r->flows_fd >= 0)
+	/* Ports first: a port this walk creates then gets its sources. */
+	if (r->ports_fd >= 0)
+		ret = walk_map(r->ports_fd, sizeof(struct pw_port_key), sizeof(struct pw_port_stats),
+			       on_port_entry, r);
+	if (!ret && r->flows_fd >= 0)
 		ret = walk_map(r->flows_fd, sizeof(struct pw_flow_key), sizeof(struct pw_flow),
 			       on_flow_entry, r);
 	/* Forget flows the kernel no longer has (only after a full walk). */
@@ -223,8 +227,5 @@ int pw_inreader_walk(struct pw_inreader *r)
 			}
 		}
 	}
-	if (!ret && r->ports_fd >= 0)
-		ret = walk_map(r->ports_fd, sizeof(struct pw_port_key), sizeof(struct pw_port_stats),
-			       on_port_entry, r);
 	return ret;
 }

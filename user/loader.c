@@ -149,6 +149,11 @@ static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *e
 	ret = bpf_map__reuse_fd(l->inbound->maps.events, bpf_map__fd(l->skel->maps.events));
 	if (!ret)
 		ret = bpf_map__reuse_fd(l->inbound->maps.counters, bpf_map__fd(l->skel->maps.counters));
+	if (!ret)
+		ret = bpf_map__reuse_fd(l->inbound->maps.flows, bpf_map__fd(l->skel->maps.flows));
+	if (!ret)
+		ret = bpf_map__reuse_fd(l->inbound->maps.first_buckets,
+					bpf_map__fd(l->skel->maps.first_buckets));
 	if (ret) {
 		snprintf(err, errlen, "cannot share the ring buffer: %s", strerror(-ret));
 		goto out;
@@ -270,7 +275,7 @@ int pw_loader_port_stats_fd(struct pw_loader *l)
 
 int pw_loader_flows_fd(struct pw_loader *l)
 {
-	return l->inbound ? bpf_map__fd(l->inbound->maps.flows) : -1;
+	return bpf_map__fd(l->skel->maps.flows);
 }
 
 int pw_loader_owners_fd(struct pw_loader *l)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <uthash.h>
 
+#include "filter.h"
 #include "model.h"
 #include "services.h"
 
@@ -217,6 +218,12 @@ static bool addr_is_loopback(int family, const uint8_t *a)
 	return family == 4 ? a[0] == 127 : memcmp(a, v6lo, 16) == 0;
 }
 
+/* A TCP listener, or a bound UDP socket: what serves a port. */
+static bool serving(const struct port_entry *e)
+{
+	return e->state == PW_PORT_LISTENING || (e->key.proto == PW_PROTO_UDP && e->state == PW_PORT_BOUND);
+}
+
 static unsigned entry_flags(const struct pw_model *m, const struct port_entry *e)
 {
 	unsigned flags = 0;
@@ -231,10 +238,9 @@ static unsigned entry_flags(const struct pw_model *m, const struct port_entry *e
 	}
 	if (all_lo)
 		flags |= PW_PF_LOOPBACK;
-	if (e->state == PW_PORT_LISTENING && (flags & PW_PF_WILDCARD) &&
-	    pw_port_sensitive(e->key.port, e->key.proto))
+	if (serving(e) && (flags & PW_PF_WILDCARD) && pw_port_sensitive(e->key.port, e->key.proto))
 		flags |= PW_PF_EXPOSED;
-	if (e->state == PW_PORT_LISTENING && m->baseline) {
+	if (serving(e) && m->baseline) {
 		for (i = 0; i < e->n_owners; i++)
 			if (!pw_baseline_allows(m->baseline, e->key.proto, e->key.port, e->owners[i].comm))
 				flags |= PW_PF_NEW;
@@ -283,7 +289,7 @@ static void check_listener(struct pw_model *m, struct port_entry *e)
 	struct pw_alert a;
 	int i;
 
-	if (e->state != PW_PORT_LISTENING || e->alerted)
+	if (!serving(e) || e->alerted)
 		return;
 	e->alerted = true;
 	if (flags & PW_PF_EXPOSED) {
@@ -357,8 +363,6 @@ void pw_model_census_sock(struct pw_model *m, const struct pw_sock *s)
 		e->n_owners = e->n_addrs = 0;
 		e->drops_pass = 0;
 		e->n_inos = 0;
-		if (e->state != PW_PORT_LISTENING)
-			e->state = PW_PORT_BOUND;
 		e->state = s->state == PW_TCP_LISTEN && s->proto == PW_PROTO_TCP ? PW_PORT_LISTENING :
 										    PW_PORT_BOUND;
 	} else {
@@ -397,7 +401,7 @@ void pw_model_census_end(struct pw_model *m)
 			e->c.listen_overflows += kgrow(e->drops_last, e->drops_pass);
 			e->drops_last = e->drops_pass;
 			check_listener(m, e);
-			if (e->state != PW_PORT_LISTENING)
+			if (!serving(e))
 				e->alerted = false;
 			continue;
 		}
@@ -496,8 +500,11 @@ void pw_model_port_stats(struct pw_model *m, const struct pw_port_key *k, const 
 	struct pw_port_stats prev;
 
 	/* RSTs alone (a client aborting) do not make an ephemeral port a port. */
-	if (!e && inbound)
+	if (!e && inbound) {
 		e = get_entry(m, k->netns, k->port, k->proto, true);
+		if (e)
+			e->first_wall_ns = s->first_ns + (uint64_t)m->clock_offset;
+	}
 	if (!e)
 		return;
 	prev = e->kstats;
@@ -584,22 +591,47 @@ static void fill_view(const struct pw_model *m, const struct port_entry *e, stru
 	v->activity = total(&e->c) > e->marked_total ? total(&e->c) - e->marked_total : 0;
 }
 
-static bool view_wanted(const struct pw_port_view *v, const struct pw_view_filter *f)
+void pw_view_filter_from(struct pw_view_filter *v, const struct pw_filter *f)
+{
+	memset(v, 0, sizeof(*v));
+	v->netns = f->netns;
+	snprintf(v->comm, sizeof(v->comm), "%s", f->comm);
+	v->port = f->port;
+	v->proto = f->proto;
+	v->pid = f->pid;
+	v->cgroup_id = f->cgroup_id;
+}
+
+static bool owner_matches(const struct pw_port_view *v, const struct pw_view_filter *f)
 {
 	int i;
 
+	for (i = 0; i < v->n_owners; i++) {
+		if (f->comm[0] && strcmp(v->owners[i].comm, f->comm) != 0)
+			continue;
+		if (f->pid && v->owners[i].pid != f->pid)
+			continue;
+		if (f->cgroup_id && v->owners[i].cgroup_id != f->cgroup_id)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static bool view_wanted(const struct pw_port_view *v, const struct pw_view_filter *f)
+{
 	if (!f)
 		return true;
 	if (f->netns && v->netns != f->netns)
 		return false;
+	if (f->port && v->port != f->port)
+		return false;
+	if (f->proto && v->proto != f->proto)
+		return false;
 	if (f->active_only && total(&v->c) == 0)
 		return false;
-	if (f->comm[0]) {
-		for (i = 0; i < v->n_owners; i++)
-			if (strcmp(v->owners[i].comm, f->comm) == 0)
-				return true;
+	if ((f->comm[0] || f->pid || f->cgroup_id) && !owner_matches(v, f))
 		return false;
-	}
 	return true;
 }
 

@@ -93,7 +93,15 @@ struct pw_view_filter {
 	uint32_t netns;
 	char comm[PW_COMM_LEN + 1]; /* some owner has exactly this comm */
 	bool active_only;           /* only ports with any counter > 0 */
+	uint16_t port;
+	int proto;
+	uint32_t pid;       /* some owner has this pid */
+	uint64_t cgroup_id; /* some owner is in this cgroup */
 };
+
+/* The view filter that the command-line filter f implies. */
+struct pw_filter;
+void pw_view_filter_from(struct pw_view_filter *v, const struct pw_filter *f);
 
 struct pw_alert {
 	const char *type;     /* "exposed_listener", "new_listener", "bind_conflict" */

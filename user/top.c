@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "model.h"
 #include "portview.h"
@@ -11,42 +14,36 @@
 #include "watch.h"
 
 #define TOP_ALERTS 5
+#define KEY_POLL_MS 200
 
 struct top_ctx {
 	const struct pw_opts *opts;
 	struct pw_model *model;
-	struct pw_topview *tv; /* NULL: plain tables */
+	struct pw_topview *tv; /* NULL: plain tables (or JSON with -j) */
+	struct json_writer *jw;
 	struct pw_view_filter filter;
 	enum pw_sort sort;
+	unsigned interval_ms;
+	uint64_t next_draw_ms;
 };
 
-static int top_tick(void *vctx, struct pw_session *s)
+static uint64_t now_ms(void)
 {
-	struct top_ctx *t = vctx;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void draw(struct top_ctx *t, struct pw_session *s, const struct pw_port_view *v, int n)
+{
 	struct pw_alert alerts[TOP_ALERTS];
-	struct pw_port_view *v = NULL;
-	uint32_t netns[64];
 	uint64_t cnt[PW_CNT__MAX] = {};
 	char status[256];
-	int n, na, nn, quit = 0;
+	int na = pw_model_recent(t->model, alerts, TOP_ALERTS), i;
 
-	if (!s && t->tv) {
-		/* The end: give the terminal back before the summary is printed. */
-		pw_topview_close(t->tv);
-		t->tv = NULL;
-		return 0;
-	}
 	if (t->tv) {
-		nn = pw_model_netns_list(t->model, netns, 64);
-		quit = pw_topview_input(t->tv, &t->filter, &t->sort, netns, nn);
-	}
-	n = pw_model_snapshot(t->model, &t->filter, t->sort, true, &v);
-	if (n < 0)
-		return 1;
-	na = pw_model_recent(t->model, alerts, TOP_ALERTS);
-	if (t->tv) {
-		if (s)
-			pw_session_counters(s, cnt);
+		pw_session_counters(s, cnt);
 		snprintf(status, sizeof(status),
 			 "portwatch top - %d ports, sort: %s, netns: %s%u, process: %s%s  "
 			 "[s]ort [n]etns [p]rocess [a]ctive [q]uit  lost: %llu",
@@ -54,16 +51,56 @@ static int top_tick(void *vctx, struct pw_session *s)
 			 t->filter.comm[0] ? t->filter.comm : "any",
 			 t->filter.active_only ? ", active only" : "", (unsigned long long)cnt[PW_CNT_LOST]);
 		pw_topview_draw(t->tv, v, n, alerts, na, status);
-	} else if (s) {
-		/* Not a terminal: a plain table every interval, not at exit twice. */
+	} else if (t->opts->json) {
+		for (i = 0; i < n; i++) {
+			pw_render_port_json(t->jw, &v[i]);
+			jw_flush_line(t->jw, stdout);
+		}
+		fflush(stdout);
+	} else {
 		pw_render_port_table(stdout, v, n);
-		for (int i = 0; i < na; i++)
+		for (i = 0; i < na; i++)
 			pw_render_alert_text(stdout, &alerts[i]);
 		fputc('\n', stdout);
 		fflush(stdout);
 	}
+}
+
+/*
+ * Called every KEY_POLL_MS on a terminal (keys must feel immediate) and
+ * every --interval otherwise; the table is redrawn every --interval, or at
+ * once when a key changed the view.
+ */
+static int top_tick(void *vctx, struct pw_session *s)
+{
+	struct top_ctx *t = vctx;
+	struct pw_view_filter before = t->filter;
+	enum pw_sort sort_before = t->sort;
+	struct pw_port_view *v = NULL;
+	uint32_t netns[64];
+	int n, quit = 0;
+	bool changed;
+
+	if (!s) {
+		/* The end: give the terminal back before the summary is printed. */
+		pw_topview_close(t->tv);
+		t->tv = NULL;
+		return 0;
+	}
+	if (t->tv) {
+		n = pw_model_netns_list(t->model, netns, 64);
+		quit = pw_topview_input(t->tv, &t->filter, &t->sort, netns, n);
+	}
+	changed = memcmp(&before, &t->filter, sizeof(before)) || sort_before != t->sort;
+	if (quit || (!changed && now_ms() < t->next_draw_ms))
+		return quit;
+	t->next_draw_ms = now_ms() + t->interval_ms;
+	n = pw_model_snapshot(t->model, &t->filter, t->sort, !changed, &v);
+	if (n < 0)
+		return 1;
+	draw(t, s, v, n);
 	free(v);
-	return quit;
+	return 0;
 }
 
 int pw_cmd_top(const struct pw_opts *o)
@@ -72,29 +109,27 @@ int pw_cmd_top(const struct pw_opts *o)
 	struct pw_session_ops ops = { .tick = top_tick, .ctx = &t };
 	int ret = 1;
 
-	t.filter.netns = o->filter.netns;
-	snprintf(t.filter.comm, sizeof(t.filter.comm), "%s", o->filter.comm);
+	pw_view_filter_from(&t.filter, &o->filter);
+	t.interval_ms = (unsigned)((o->interval > 0 ? o->interval : 1) * 1000);
+	t.jw = jw_new();
 	t.model = pw_model_new(NULL, NULL, NULL, pw_clock_offset_ns());
-	if (!t.model) {
+	if (!t.model || !t.jw) {
 		pw_err("out of memory");
 		goto out;
 	}
 	if (isatty(STDOUT_FILENO) && !o->json) {
 		t.tv = pw_topview_open();
-		if (!t.tv) {
-			pw_err("cannot start the terminal view");
-			goto out;
-		}
-		ops.quiet_ready = true;
+		/* No usable terminal (stdin redirected, unknown TERM): plain tables. */
+		if (!t.tv)
+			pw_info("no terminal view (stdin or TERM unusable): printing plain tables");
 	}
+	ops.quiet_ready = t.tv != NULL;
 	ops.model = t.model;
-	ops.tick_ms = (unsigned)((o->interval > 0 ? o->interval : 1) * 1000);
-	/* Keys must feel immediate even with a long refresh interval. */
-	if (t.tv && ops.tick_ms > 200)
-		ops.tick_ms = 200;
+	ops.tick_ms = t.tv ? KEY_POLL_MS : t.interval_ms;
 	ret = pw_session_run(o, &ops);
 out:
 	pw_topview_close(t.tv);
 	pw_model_free(t.model);
+	jw_free(t.jw);
 	return ret;
 }

@@ -38,23 +38,18 @@ static void print_alert(void *vctx, const struct pw_alert *a)
 /* Every port the filter keeps, as JSON lines or one table. */
 static int print_ports(struct watch_ctx *w, bool active_only)
 {
-	struct pw_view_filter f = { .netns = w->opts->filter.netns, .active_only = active_only };
+	struct pw_view_filter f;
 	struct pw_port_view *v = NULL;
 	int n, i;
 
-	snprintf(f.comm, sizeof(f.comm), "%s", w->opts->filter.comm);
+	pw_view_filter_from(&f, &w->opts->filter);
+	f.active_only = active_only;
 	n = pw_model_snapshot(w->model, &f, PW_SORT_PORT, true, &v);
 	if (n < 0)
 		return n;
-	for (i = 0; i < n; i++) {
-		if (w->opts->filter.port && v[i].port != w->opts->filter.port)
-			continue;
-		if (w->opts->filter.proto && v[i].proto != w->opts->filter.proto)
-			continue;
-		if (w->opts->json) {
-			pw_render_port_json(w->jw, &v[i]);
-			jw_flush_line(w->jw, stdout);
-		}
+	for (i = 0; i < n && w->opts->json; i++) {
+		pw_render_port_json(w->jw, &v[i]);
+		jw_flush_line(w->jw, stdout);
 	}
 	if (!w->opts->json)
 		pw_render_port_table(stdout, v, n);
