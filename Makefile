@@ -30,7 +30,7 @@ SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Modules with no libbpf or kernel dependency: unit-tested under sanitizers.
-PURE := strutil json decode filter render opts services baseline portview model
+PURE := strutil json decode filter render opts services baseline portview model scan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_OBJS := $(patsubst %,$(OUTPUT)/san/%.o,$(PURE))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -39,7 +39,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(wildcard test
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit integration install clean
+.PHONY: all deps run test test-slow unit integration install clean
 
 all: $(OUTPUT)/portwatch
 
@@ -61,6 +61,12 @@ unit: unit-bins
 
 integration: all test-progs
 	$(Q)tests/run.sh --integration-only $(OUTPUT)
+
+# The slow tier (about 10 minutes): slow nmap timings, a 60 s spoofed flood.
+test-slow: deps
+	$(Q)tools/install-deps.sh test
+	$(Q)$(MAKE) all test-progs
+	$(Q)tests/run.sh --slow-only $(OUTPUT)
 
 .PHONY: unit-bins test-progs
 unit-bins: $(UNIT_BINS)

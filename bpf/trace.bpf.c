@@ -463,6 +463,12 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	emit(&e);
 }
 
+static __always_inline bool is_v4mapped(const __u8 *a)
+{
+	return !a[0] && !a[1] && !a[2] && !a[3] && !a[4] && !a[5] && !a[6] && !a[7] && !a[8] && !a[9] &&
+	       a[10] == 0xff && a[11] == 0xff;
+}
+
 /*
  * A completed passive open is the scan detector's "success": the source
  * reached a real service. Count it in the source's flow; the first one
@@ -480,6 +486,17 @@ static __always_inline void handshake_done(struct sock *sk, __u64 now)
 		return;
 	k.netns = pw_sk_netns(sk);
 	pw_sk_endpoints(sk, k.family, k.laddr, &k.lport, k.raddr, &rport);
+	/*
+	 * A v6 socket on :: accepting an IPv4 peer holds ::ffff:a.b.c.d; the
+	 * packet hooks key that flow as IPv4. Use their key.
+	 */
+	if (k.family == PW_AF_INET6 && is_v4mapped(k.raddr) && is_v4mapped(k.laddr)) {
+		k.family = PW_AF_INET;
+		__builtin_memmove(k.laddr, k.laddr + 12, 4);
+		__builtin_memset(k.laddr + 4, 0, 12);
+		__builtin_memmove(k.raddr, k.raddr + 12, 4);
+		__builtin_memset(k.raddr + 4, 0, 12);
+	}
 	f = flow_entry(&k, rport, now, &created);
 	if (!f)
 		return;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run every test tier and end with one line CI can read: "N passed, N failed".
-#   tests/run.sh [--unit-only|--integration-only] OUTPUT
+#   tests/run.sh [--unit-only|--integration-only|--slow-only] OUTPUT
 # Unit tests (cmocka, ASan+UBSan) need no kernel; the doc-sync test needs the
 # binary; integration tests need root and load the real BPF programs. A tier
 # that cannot run counts as failed, never as skipped.
@@ -10,6 +10,7 @@ mode=all
 case "${1:-}" in
 --unit-only) mode=unit; shift ;;
 --integration-only) mode=integration; shift ;;
+--slow-only) mode=slow; shift ;;
 esac
 out=$(cd "${1:-build}" && pwd) || exit 1
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +41,7 @@ tap() {
 	fi
 }
 
-if [ "$mode" != integration ]; then
+if [ "$mode" = all ] || [ "$mode" = unit ]; then
 	echo "# unit tests"
 	found=0
 	for t in "$out"/tests/test_*; do
@@ -55,7 +56,10 @@ if [ "$mode" != integration ]; then
 	echo "# documentation agrees with --help"
 	tap doc_sync python3 "$top/tests/doc_sync.py" "$out/portwatch"
 fi
-if [ "$mode" != unit ]; then
+if [ "$mode" = slow ]; then
+	echo "# slow tier: slow scan timings, long flood"
+	PW_BUILD=$out tap integration-slow python3 "$top/tests/integration/run.py" --slow
+elif [ "$mode" != unit ]; then
 	echo "# integration tests (root, real BPF, real traffic in throwaway namespaces)"
 	PW_BUILD=$out tap integration python3 "$top/tests/integration/run.py"
 fi

@@ -14,6 +14,7 @@ struct seen_flow {
 	uint32_t fates[PW_FATE__MAX];
 	uint32_t resets_out;
 	uint32_t half_open;
+	uint32_t handshakes;
 	uint64_t first_ns; /* the kernel entry's: a new one means it was recreated */
 	unsigned gen;      /* last walk that found it */
 	UT_hash_handle hh;
@@ -110,6 +111,10 @@ void pw_inreader_record(struct pw_inreader *r, const struct pw_inbound *rec)
 		s->fates[rec->fate] = d.fates[rec->fate] = 1;
 		any = true;
 	}
+	if ((rec->flags & PW_IN_HANDSHAKE) && s->handshakes == 0) {
+		s->handshakes = d.handshakes = 1;
+		any = true;
+	}
 	d.rport = rec->rport;
 	d.last_ns = rec->ts_ns;
 	if (any && r->flow_fn)
@@ -140,7 +145,7 @@ static void walk_flow(struct pw_inreader *r, const struct pw_flow_key *k, const 
 		/* The kernel evicted and recreated it: all of it is new. */
 		memset(s->probes, 0, sizeof(s->probes));
 		memset(s->fates, 0, sizeof(s->fates));
-		s->resets_out = s->half_open = 0;
+		s->resets_out = s->half_open = s->handshakes = 0;
 	}
 	s->first_ns = f->first_ns;
 	for (i = 0; i < PW_PROBE__MAX; i++)
@@ -149,6 +154,7 @@ static void walk_flow(struct pw_inreader *r, const struct pw_flow_key *k, const 
 		any |= (d.fates[i] = grow(&s->fates[i], f->fates[i])) != 0;
 	any |= (d.resets_out = grow(&s->resets_out, f->resets_out)) != 0;
 	any |= (d.half_open = grow(&s->half_open, f->half_open)) != 0;
+	any |= (d.handshakes = grow(&s->handshakes, f->handshakes)) != 0;
 	if (any && r->flow_fn)
 		r->flow_fn(r->ctx, &d);
 }

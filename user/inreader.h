@@ -27,6 +27,7 @@ struct pw_flow_delta {
 	uint32_t fates[PW_FATE__MAX];
 	uint32_t resets_out;
 	uint32_t half_open;
+	uint32_t handshakes;
 	const struct pw_flow *total; /* cumulative; NULL for a record */
 	const struct pw_inbound *rec; /* the record, when one reported it */
 };

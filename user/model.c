@@ -698,6 +698,14 @@ int pw_model_snapshot(struct pw_model *m, const struct pw_view_filter *f, enum p
 	return (int)i;
 }
 
+void pw_model_note(struct pw_model *m, const struct pw_alert *a)
+{
+	m->recent[m->recent_next] = *a;
+	m->recent_next = (m->recent_next + 1) % RECENT_ALERTS;
+	if (m->n_recent < RECENT_ALERTS)
+		m->n_recent++;
+}
+
 int pw_model_recent(struct pw_model *m, struct pw_alert *out, int max)
 {
 	int n = 0, idx = m->recent_next;

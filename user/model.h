@@ -114,6 +114,7 @@ struct pw_alert {
 	const char *service; /* may be NULL */
 	struct pw_holder who;    /* the listener, or the process whose bind failed */
 	struct pw_holder holder; /* bind_conflict: the process holding the port; pid 0 if unknown */
+	char detail[96];         /* other alerts (port_scan): a one-line summary */
 };
 
 typedef void (*pw_alert_fn)(void *ctx, const struct pw_alert *a);
@@ -155,6 +156,8 @@ void pw_model_source(struct pw_model *m, const struct pw_flow_key *k);
  */
 int pw_model_snapshot(struct pw_model *m, const struct pw_view_filter *f, enum pw_sort sort, bool mark,
 		      struct pw_port_view **out);
+/* Keep an alert raised elsewhere (scans) among the recent ones, for top. */
+void pw_model_note(struct pw_model *m, const struct pw_alert *a);
 /* The most recent alerts, newest first, at most max. Returns the count. */
 int pw_model_recent(struct pw_model *m, struct pw_alert *out, int max);
 /* Network namespaces that have ports, ascending, at most max. */

@@ -20,6 +20,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_BASELINE,
 	OPT_WRITE_BASELINE,
+	OPT_ALLOW,
 };
 
 #define PW_RINGBUF_KB_DEFAULT 1024
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "write-baseline", required_argument, NULL, OPT_WRITE_BASELINE },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -77,6 +79,7 @@ void pw_usage(FILE *f)
 	      "      --interval SEC watch: port records every SEC (default 10); top: refresh (default 1)\n"
 	      "      --baseline FILE approved listeners (\"tcp 22 sshd\" per line): alert on others\n"
 	      "      --write-baseline FILE ports: write the current listeners as a baseline (- : stdout)\n"
+	      "      --allow CIDR   watch, top: never report scans from CIDR (repeatable)\n"
 	      "  -v, --verbose      more diagnostics on stderr; -vv adds libbpf's log, -vvv its debug log\n"
 	      "  -h, --help         show this help\n"
 	      "  -V, --version      show the version\n"
@@ -214,6 +217,13 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 			break;
 		case OPT_WRITE_BASELINE:
 			o->write_baseline = optarg;
+			break;
+		case OPT_ALLOW:
+			if (o->n_allow == (int)(sizeof(o->allow) / sizeof(o->allow[0]))) {
+				snprintf(err, errlen, "at most %zu --allow ranges", sizeof(o->allow) / sizeof(o->allow[0]));
+				goto out;
+			}
+			o->allow[o->n_allow++] = optarg;
 			break;
 		case 'v':
 			o->verbose++;

@@ -28,6 +28,8 @@ struct pw_opts {
 	double interval;     /* watch: seconds between port records; top: refresh */
 	const char *baseline;       /* --baseline FILE, or NULL */
 	const char *write_baseline; /* --write-baseline FILE ("-": stdout), or NULL */
+	int n_allow;
+	const char *allow[16];      /* --allow CIDR: sources never suspected of scanning */
 	struct pw_filter filter;
 };
 

@@ -6,6 +6,7 @@
 #include <wchar.h>
 
 #include "portview.h"
+#include "scan.h"
 #include "render.h"
 #include "strutil.h"
 
@@ -456,6 +457,12 @@ void pw_format_alert_line(char *out, size_t outsz, const struct pw_alert *a)
 	} else {
 		snprintf(who, sizeof(who), "pid ?");
 	}
+	if (a->detail[0]) {
+		/* Alerts that are not about one port (port_scan) carry their own line. */
+		pw_term_escape(a->detail, sizeof(a->detail), held, sizeof(held));
+		snprintf(out, outsz, "%s %-8s %-16s netns %" PRIu32 " %s", when, sev, type, a->netns, held);
+		return;
+	}
 	held[0] = '\0';
 	if (a->type && !strcmp(a->type, "bind_conflict")) {
 		if (a->holder.pid) {
@@ -491,5 +498,71 @@ void pw_render_alert_text(FILE *f, const struct pw_alert *a)
 	char line[PW_ROW_MAX];
 
 	pw_format_alert_line(line, sizeof(line), a);
+	fprintf(f, "%s\n", line);
+}
+
+void pw_render_scan_json(struct json_writer *jw, const struct pw_scan_alert *a, int64_t clock_offset)
+{
+	char ts[40];
+	int i;
+
+	pw_format_ts((uint64_t)((int64_t)a->now_ns + clock_offset), ts, sizeof(ts));
+	jw_obj_open(jw);
+	jw_kv_str(jw, "ts", ts);
+	jw_kv_str(jw, "alert", "port_scan");
+	jw_kv_str(jw, "severity", a->severity);
+	jw_kv_uint(jw, "netns", a->netns);
+	jw_kv_str(jw, "source", a->source);
+	jw_kv_str(jw, "technique", a->technique);
+	jw_kv_uint(jw, "ports_probed", a->ports_probed);
+	jw_key(jw, "ports");
+	jw_arr_open(jw);
+	for (i = 0; i < a->n_ports; i++)
+		jw_uint(jw, a->ports[i]);
+	jw_arr_close(jw);
+	pw_format_ts((uint64_t)((int64_t)a->first_ns + clock_offset), ts, sizeof(ts));
+	jw_kv_str(jw, "first_seen", ts);
+	pw_format_ts((uint64_t)((int64_t)a->last_ns + clock_offset), ts, sizeof(ts));
+	jw_kv_str(jw, "last_seen", ts);
+	jw_kv_str(jw, "phase", a->phase);
+	jw_kv_str(jw, "direction", a->direction);
+	jw_kv_str(jw, "family", a->family == 4 ? "ipv4" : "ipv6");
+	jw_key(jw, "open_ports");
+	jw_arr_open(jw);
+	for (i = 0; i < a->n_open; i++)
+		jw_uint(jw, a->open_ports[i]);
+	jw_arr_close(jw);
+	jw_kv_uint(jw, "failures", a->failures);
+	jw_kv_uint(jw, "successes", a->successes);
+	jw_kv_uint(jw, "local_addresses", a->local_addresses);
+	jw_key(jw, "rate");
+	jw_int(jw, (int64_t)(a->rate + 0.5));
+	jw_obj_close(jw);
+}
+
+/* "syn scan from 198.18.0.2: 57 ports (3 open), vertical, detected" */
+static void scan_summary(const struct pw_scan_alert *a, char *out, size_t len)
+{
+	snprintf(out, len, "%s scan from %s: %u ports (%d open), %s, %s", a->technique, a->source,
+		 a->ports_probed, a->n_open, a->direction, a->phase);
+}
+
+void pw_scan_to_alert(const struct pw_scan_alert *a, int64_t clock_offset, struct pw_alert *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = "port_scan";
+	out->severity = a->severity;
+	out->wall_ns = (uint64_t)((int64_t)a->now_ns + clock_offset);
+	out->netns = a->netns;
+	scan_summary(a, out->detail, sizeof(out->detail));
+}
+
+void pw_render_scan_text(FILE *f, const struct pw_scan_alert *a, int64_t clock_offset)
+{
+	struct pw_alert al;
+	char line[PW_ROW_MAX];
+
+	pw_scan_to_alert(a, clock_offset, &al);
+	pw_format_alert_line(line, sizeof(line), &al);
 	fprintf(f, "%s\n", line);
 }

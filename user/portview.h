@@ -58,4 +58,12 @@ void pw_render_alert_text(FILE *f, const struct pw_alert *a);
  */
 size_t pw_text_fit(const char *s, int width, int *used);
 
+struct pw_scan_alert;
+/* A port_scan alert (scan.h) as JSON; clock_offset turns its CLOCK_MONOTONIC
+ * stamps into wall-clock time. */
+void pw_render_scan_json(struct json_writer *jw, const struct pw_scan_alert *a, int64_t clock_offset);
+/* The same as one line of text, and as a pw_alert for the top view. */
+void pw_render_scan_text(FILE *f, const struct pw_scan_alert *a, int64_t clock_offset);
+void pw_scan_to_alert(const struct pw_scan_alert *a, int64_t clock_offset, struct pw_alert *out);
+
 #endif /* PW_PORTVIEW_H */

@@ -71,6 +71,8 @@ static void on_flow(void *ctx, const struct pw_flow_delta *d)
 
 	if (s->ops->model)
 		pw_model_source(s->ops->model, &d->key);
+	if (s->ops->flow)
+		s->ops->flow(s->ops->ctx, d);
 	n = pw_flow_events(d, s->clock_offset, evs, (int)(sizeof(evs) / sizeof(evs[0])));
 	for (i = 0; i < n; i++)
 		deliver(s, &evs[i]);
@@ -136,7 +138,7 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 {
 	struct pw_session s = { .opts = o, .ops = ops };
 	unsigned tick_ms = ops->tick_ms ? ops->tick_ms : 1000;
-	unsigned walk_ms = ops->walk_ms ? ops->walk_ms : 1000;
+	unsigned walk_ms = ops->walk_ms ? ops->walk_ms : 1000; /* also the pace of ops->second */
 	unsigned census_ms = ops->census_ms ? ops->census_ms : 10000;
 	uint64_t counters[PW_CNT__MAX], start, deadline = 0, next_tick, next_walk, next_census;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -190,6 +192,8 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 		if (now_ms() >= next_walk) {
 			pw_inreader_walk(s.inreader);
 			next_walk += walk_ms;
+			if (ops->second)
+				ops->second(ops->ctx);
 		}
 		if (ops->model && now_ms() >= next_census) {
 			census_pass(&s);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "decode.h"
+#include "inreader.h"
 #include "model.h"
 #include "opts.h"
 
@@ -20,6 +21,10 @@ struct pw_session;
 struct pw_session_ops {
 	/* Every decoded event that passes the filters (trace). May be NULL. */
 	void (*event)(void *ctx, struct pw_ev *ev);
+	/* Every inbound flow delta (for the scan detector). May be NULL. */
+	void (*flow)(void *ctx, const struct pw_flow_delta *d);
+	/* Called every second, after the inbound maps were read. May be NULL. */
+	void (*second)(void *ctx);
 	/* Called every tick_ms; return non-zero to end the session. May be NULL. */
 	int (*tick)(void *ctx, struct pw_session *s);
 	void *ctx;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "model.h"
 #include "portview.h"
+#include "scan.h"
 #include "session.h"
 #include "topview.h"
 #include "watch.h"
@@ -21,6 +22,8 @@ struct top_ctx {
 	struct pw_model *model;
 	struct pw_topview *tv; /* NULL: plain tables (or JSON with -j) */
 	struct json_writer *jw;
+	struct pw_scan *scan;
+	int64_t clock_offset;
 	struct pw_view_filter filter;
 	enum pw_sort sort;
 	unsigned interval_ms;
@@ -33,6 +36,38 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Scans show in the alerts pane (plain mode: after the table). */
+static void on_scan(void *vctx, const struct pw_scan_alert *a)
+{
+	struct top_ctx *t = vctx;
+	struct pw_alert al;
+
+	pw_scan_to_alert(a, t->clock_offset, &al);
+	pw_model_note(t->model, &al);
+}
+
+static void top_flow(void *vctx, const struct pw_flow_delta *d)
+{
+	struct top_ctx *t = vctx;
+
+	pw_scan_observe(t->scan, d, mono_ns());
+}
+
+static void top_second(void *vctx)
+{
+	struct top_ctx *t = vctx;
+
+	pw_scan_tick(t->scan, mono_ns());
 }
 
 static void draw(struct top_ctx *t, struct pw_session *s, const struct pw_port_view *v, int n)
@@ -109,14 +144,27 @@ int pw_cmd_top(const struct pw_opts *o)
 	struct pw_session_ops ops = { .tick = top_tick, .ctx = &t };
 	int ret = 1;
 
+	char err[256];
+	int i;
+
 	pw_view_filter_from(&t.filter, &o->filter);
+	t.clock_offset = pw_clock_offset_ns();
 	t.interval_ms = (unsigned)((o->interval > 0 ? o->interval : 1) * 1000);
 	t.jw = jw_new();
-	t.model = pw_model_new(NULL, NULL, NULL, pw_clock_offset_ns());
-	if (!t.model || !t.jw) {
+	t.model = pw_model_new(NULL, NULL, NULL, t.clock_offset);
+	t.scan = pw_scan_new(NULL, on_scan, &t);
+	if (!t.model || !t.jw || !t.scan) {
 		pw_err("out of memory");
 		goto out;
 	}
+	for (i = 0; i < o->n_allow; i++) {
+		if (pw_scan_allow(t.scan, o->allow[i], err, sizeof(err))) {
+			pw_err("%s", err);
+			goto out;
+		}
+	}
+	ops.flow = top_flow;
+	ops.second = top_second;
 	if (isatty(STDOUT_FILENO) && !o->json) {
 		t.tv = pw_topview_open();
 		/* No usable terminal (stdin redirected, unknown TERM): plain tables. */
@@ -129,6 +177,7 @@ int pw_cmd_top(const struct pw_opts *o)
 	ret = pw_session_run(o, &ops);
 out:
 	pw_topview_close(t.tv);
+	pw_scan_free(t.scan);
 	pw_model_free(t.model);
 	jw_free(t.jw);
 	return ret;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "baseline.h"
@@ -12,12 +13,15 @@
 #include "log.h"
 #include "model.h"
 #include "portview.h"
+#include "scan.h"
 #include "session.h"
 #include "watch.h"
 
 struct watch_ctx {
 	const struct pw_opts *opts;
 	struct pw_model *model;
+	struct pw_scan *scan; /* watch only */
+	int64_t clock_offset;
 	struct pw_baseline *baseline;
 	struct json_writer *jw;
 };
@@ -58,11 +62,72 @@ static int print_ports(struct watch_ctx *w, bool active_only)
 	return 0;
 }
 
+static void print_scan(void *vctx, const struct pw_scan_alert *a)
+{
+	struct watch_ctx *w = vctx;
+	struct pw_alert al;
+
+	if (w->opts->json) {
+		pw_render_scan_json(w->jw, a, w->clock_offset);
+		jw_flush_line(w->jw, stdout);
+	} else {
+		pw_render_scan_text(stdout, a, w->clock_offset);
+	}
+	fflush(stdout);
+	pw_scan_to_alert(a, w->clock_offset, &al);
+	pw_model_note(w->model, &al);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void watch_flow(void *vctx, const struct pw_flow_delta *d)
+{
+	struct watch_ctx *w = vctx;
+
+	pw_scan_observe(w->scan, d, mono_ns());
+}
+
+static void watch_second(void *vctx)
+{
+	struct watch_ctx *w = vctx;
+
+	pw_scan_tick(w->scan, mono_ns());
+}
+
 static int watch_tick(void *vctx, struct pw_session *s)
 {
-	(void)s;
+	struct watch_ctx *w = vctx;
+
 	/* Every interval, and once more at exit (s == NULL). */
-	print_ports(vctx, true);
+	if (!s && w->scan)
+		pw_scan_finish(w->scan, mono_ns());
+	print_ports(w, true);
+	return 0;
+}
+
+/* The scan detector with the --allow ranges; 1 with a message on error. */
+static int setup_scan(struct watch_ctx *w, const struct pw_opts *o)
+{
+	char err[256];
+	int i;
+
+	w->scan = pw_scan_new(NULL, print_scan, w);
+	if (!w->scan) {
+		pw_err("out of memory");
+		return 1;
+	}
+	for (i = 0; i < o->n_allow; i++) {
+		if (pw_scan_allow(w->scan, o->allow[i], err, sizeof(err))) {
+			pw_err("%s", err);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -73,6 +138,7 @@ static int setup(struct watch_ctx *w, const struct pw_opts *o, bool with_alerts)
 	int ret = 1;
 
 	w->opts = o;
+	w->clock_offset = pw_clock_offset_ns();
 	w->jw = jw_new();
 	if (!w->jw) {
 		pw_err("out of memory");
@@ -85,7 +151,7 @@ static int setup(struct watch_ctx *w, const struct pw_opts *o, bool with_alerts)
 			goto out;
 		}
 	}
-	w->model = pw_model_new(w->baseline, with_alerts ? print_alert : NULL, w, pw_clock_offset_ns());
+	w->model = pw_model_new(w->baseline, with_alerts ? print_alert : NULL, w, w->clock_offset);
 	if (!w->model) {
 		pw_err("out of memory");
 		goto out;
@@ -97,6 +163,7 @@ out:
 
 static void teardown(struct watch_ctx *w)
 {
+	pw_scan_free(w->scan);
 	pw_model_free(w->model);
 	pw_baseline_free(w->baseline);
 	jw_free(w->jw);
@@ -109,9 +176,13 @@ int pw_cmd_watch(const struct pw_opts *o)
 	int ret;
 
 	ret = setup(&w, o, true);
+	if (!ret)
+		ret = setup_scan(&w, o);
 	if (ret)
 		goto out;
 	ops.model = w.model;
+	ops.flow = watch_flow;
+	ops.second = watch_second;
 	ops.tick_ms = (unsigned)((o->interval > 0 ? o->interval : 10) * 1000);
 	ret = pw_session_run(o, &ops);
 out:

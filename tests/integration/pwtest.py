@@ -36,8 +36,15 @@ def test(fn):
     return fn
 
 
-def tests():
-    return list(_TESTS)
+def slow(fn):
+    """Register fn as a slow-tier test: run by `make test-slow`, not `make test`."""
+    fn.slow = True
+    _TESTS.append(fn)
+    return fn
+
+
+def tests(slow_tier=False):
+    return [t for t in _TESTS if getattr(t, "slow", False) == slow_tier]
 
 
 def check(cond, msg):

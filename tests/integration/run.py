@@ -4,7 +4,8 @@
 
 Needs root: the tests load the real BPF programs and create network
 namespaces. A test that cannot run fails with its reason; nothing is
-skipped silently. Usage: run.py [NAME-SUBSTRING ...]
+skipped silently. Usage: run.py [--slow] [NAME-SUBSTRING ...]
+--slow runs the slow tier (slow scan timings, a 60 s flood) instead.
 """
 import glob
 import importlib.util
@@ -30,8 +31,10 @@ def load_all():
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     load_all()
-    wanted = sys.argv[1:]
-    tests = [t for t in pwtest.tests() if not wanted or any(w in t.__name__ for w in wanted)]
+    args = sys.argv[1:]
+    slow_tier = "--slow" in args
+    wanted = [a for a in args if a != "--slow"]
+    tests = [t for t in pwtest.tests(slow_tier) if not wanted or any(w in t.__name__ for w in wanted)]
     print("1..%d" % len(tests), flush=True)
     failed = 0
     if os.geteuid() != 0:
