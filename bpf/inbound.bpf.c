@@ -329,17 +329,23 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 	return 0;
 }
 
+/* The counters of a TCP socket's local port, or NULL (filtered, map full). */
+static __always_inline struct pw_port_stats *sk_port_stats(const struct sock *sk)
+{
+	__u32 netns = pw_sk_netns(sk);
+
+	if (filter_netns && netns != filter_netns)
+		return NULL;
+	return port_entry(netns, BPF_CORE_READ(sk, __sk_common.skc_num), PW_PROTO_TCP,
+			  bpf_ktime_get_ns());
+}
+
 /* A SYN-ACK sent again: the handshake is still half open. */
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(pw_synack_rtx, const struct sock *sk, const struct request_sock *req)
 {
-	struct pw_port_stats *s;
-	__u32 netns = pw_sk_netns(sk);
+	struct pw_port_stats *s = sk_port_stats(sk);
 
-	if (filter_netns && netns != filter_netns)
-		return 0;
-	s = port_entry(netns, BPF_CORE_READ(sk, __sk_common.skc_num), PW_PROTO_TCP,
-		       bpf_ktime_get_ns());
 	if (s)
 		__sync_fetch_and_add(&s->half_open, 1);
 	return 0;
@@ -348,13 +354,8 @@ int BPF_PROG(pw_synack_rtx, const struct sock *sk, const struct request_sock *re
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(pw_rst_in, struct sock *sk)
 {
-	struct pw_port_stats *s;
-	__u32 netns = pw_sk_netns(sk);
+	struct pw_port_stats *s = sk_port_stats(sk);
 
-	if (filter_netns && netns != filter_netns)
-		return 0;
-	s = port_entry(netns, BPF_CORE_READ(sk, __sk_common.skc_num), PW_PROTO_TCP,
-		       bpf_ktime_get_ns());
 	if (s)
 		__sync_fetch_and_add(&s->resets_in, 1);
 	return 0;

@@ -95,6 +95,11 @@ static __always_inline bool event_wanted(const struct pw_event *e)
 		return false;
 	if (kfilter.failed_only && e->result >= 0)
 		return false;
+	/* watch and top need no connect or connection-close records. */
+	if (kfilter.kinds && !(kfilter.kinds & (1 << e->kind)) &&
+	    !(e->kind == PW_EV_CLOSE && (e->flags & PW_F_LISTENER) &&
+	      (kfilter.kinds & PW_KIND_LISTENER_CLOSE)))
+		return false;
 	return true;
 }
 
@@ -199,6 +204,28 @@ static __always_inline bool unstash(struct call_args *a)
 	return true;
 }
 
+/*
+ * The common start of a bind/listen/connect exit: take the stashed
+ * arguments, find their socket, and fill e with the caller and the result.
+ * NULL when the call is not ours to report (no stash, not TCP/UDP over IP).
+ */
+static __always_inline struct sock *begin_exit(struct pw_event *e, struct call_args *a, __u8 kind,
+					       long ret)
+{
+	struct sock *sk;
+
+	if (!unstash(a))
+		return NULL;
+	sk = pw_fd_sock(a->fd, &e->sock_ino);
+	if (!sk || !pw_sk_wanted(sk, &e->proto, &e->family))
+		return NULL;
+	fill_task(e);
+	e->kind = kind;
+	e->result = (__s32)ret;
+	e->netns = pw_sk_netns(sk);
+	return sk;
+}
+
 SEC("tp/syscalls/sys_enter_bind")
 int pw_enter_bind(struct trace_event_raw_sys_enter *ctx)
 {
@@ -210,17 +237,10 @@ int pw_exit_bind(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pw_event e = {};
 	struct call_args a;
-	struct sock *sk;
+	struct sock *sk = begin_exit(&e, &a, PW_EV_BIND, ctx->ret);
 
-	if (!unstash(&a))
+	if (!sk)
 		return 0;
-	sk = pw_fd_sock(a.fd, &e.sock_ino);
-	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
-		return 0;
-	fill_task(&e);
-	e.kind = PW_EV_BIND;
-	e.result = (__s32)ctx->ret;
-	e.netns = pw_sk_netns(sk);
 	parse_sockaddr(a.sa, e.family, e.req_addr, &e.req_port);
 	if (e.result == 0) {
 		pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
@@ -244,18 +264,11 @@ int pw_exit_listen(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pw_event e = {};
 	struct call_args a;
-	struct sock *sk;
+	struct sock *sk = begin_exit(&e, &a, PW_EV_LISTEN, ctx->ret);
 
-	if (!unstash(&a))
+	if (!sk)
 		return 0;
-	sk = pw_fd_sock(a.fd, &e.sock_ino);
-	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
-		return 0;
-	fill_task(&e);
-	e.kind = PW_EV_LISTEN;
-	e.result = (__s32)ctx->ret;
 	e.backlog = a.backlog;
-	e.netns = pw_sk_netns(sk);
 	/* listen() on an unbound socket binds a port itself: read it now. */
 	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
 	e.rport = 0;
@@ -275,20 +288,13 @@ int pw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	struct pw_event e = {};
 	struct handoff h = {}, *hp;
 	struct call_args a;
-	struct sock *sk;
+	struct sock *sk = begin_exit(&e, &a, PW_EV_CONNECT, ctx->ret);
 	__u64 key;
 
-	if (!unstash(&a))
-		return 0;
-	sk = pw_fd_sock(a.fd, &e.sock_ino);
-	if (!sk || !pw_sk_wanted(sk, &e.proto, &e.family))
+	if (!sk)
 		return 0;
 	if (parse_sockaddr(a.sa, e.family, e.raddr, &e.rport) == PW_AF_UNSPEC)
 		return 0; /* UDP disconnect, not a connection */
-	fill_task(&e);
-	e.kind = PW_EV_CONNECT;
-	e.result = (__s32)ctx->ret;
-	e.netns = pw_sk_netns(sk);
 	BPF_CORE_READ_INTO(&e.lport, sk, __sk_common.skc_num);
 	if (e.family == PW_AF_INET)
 		BPF_CORE_READ_INTO((__u32 *)e.laddr, sk, __sk_common.skc_rcv_saddr);

@@ -235,8 +235,12 @@ struct pw_kfilter {
 	__u8 family; /* PW_AF_INET / PW_AF_INET6 */
 	__u8 proto;  /* PW_PROTO_TCP / PW_PROTO_UDP */
 	__u8 failed_only;
-	__u8 pad[3];
+	__u8 pad;
+	__u16 kinds; /* 1 << enum pw_event_kind to keep; 0: all */
 };
+
+/* In pw_kfilter.kinds: closes of listening sockets only. */
+#define PW_KIND_LISTENER_CLOSE (1 << 15)
 
 _Static_assert(sizeof(struct pw_event) == 136, "pw_event layout changed");
 _Static_assert(sizeof(struct pw_sock) == 96, "pw_sock layout changed");

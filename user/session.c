@@ -148,6 +148,7 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 
 	s.clock_offset = pw_clock_offset_ns();
 	pw_filter_kernel(&o->filter, &k);
+	k.kinds = ops->kinds;
 	if (pw_loader_open(&s.loader, &k, o->ringbuf_kb, true, on_record, &s, err, sizeof(err))) {
 		pw_err("%s", err);
 		goto out;

@@ -33,7 +33,11 @@ struct pw_session_ops {
 	unsigned walk_ms;   /* inbound map walk; default 1000 */
 	unsigned census_ms; /* census pass (with a model); default 10000 */
 	bool quiet_ready;   /* do not print "portwatch: ready" (full-screen top) */
+	uint16_t kinds;     /* event kinds the command needs (pw_kfilter.kinds); 0: all */
 };
+
+/* What the port model needs from the trace programs: no connects, no connection closes. */
+#define PW_MODEL_KINDS ((1 << PW_EV_BIND) | (1 << PW_EV_LISTEN) | (1 << PW_EV_ACCEPT) | PW_KIND_LISTENER_CLOSE)
 
 /* Run a session; returns the exit status (0, or 1 with a reason printed). */
 int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops);

@@ -173,6 +173,7 @@ int pw_cmd_top(const struct pw_opts *o)
 	}
 	ops.quiet_ready = t.tv != NULL;
 	ops.model = t.model;
+	ops.kinds = PW_MODEL_KINDS;
 	ops.tick_ms = t.tv ? KEY_POLL_MS : t.interval_ms;
 	ret = pw_session_run(o, &ops);
 out:

@@ -181,6 +181,7 @@ int pw_cmd_watch(const struct pw_opts *o)
 	if (ret)
 		goto out;
 	ops.model = w.model;
+	ops.kinds = PW_MODEL_KINDS;
 	ops.flow = watch_flow;
 	ops.second = watch_second;
 	ops.tick_ms = (unsigned)((o->interval > 0 ? o->interval : 10) * 1000);
@@ -243,6 +244,7 @@ int pw_cmd_ports(const struct pw_opts *o)
 	if (o->duration > 0) {
 		/* Observe first, so the counters say something. */
 		ops.model = w.model;
+		ops.kinds = PW_MODEL_KINDS;
 		ops.ctx = &w;
 		if (pw_session_run(o, &ops))
 			goto out;

@@ -395,3 +395,49 @@ def failed_accept_reports_listening_port():
     e = one(evs, "failed accept", event="accept", netns=ns.inode, result=-24)
     eq((e["error"], e["local_port"], e["local_addr"], e["remote_addr"]), ("EMFILE", 8087, "127.0.0.1", None),
        "failed accept fields")
+
+
+def cgroup2_root():
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, path, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return path
+    raise TestFailure("no cgroup2 mount: --cgroup cannot be tested")
+
+
+@test
+def pid_and_cgroup_filters():
+    ns = Netns("pidcg")
+    code = ("import os, socket, sys\n"
+            "print(os.getpid(), flush=True)\n"
+            "for line in sys.stdin:\n"
+            " s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1], flush=True)\n")
+    p = ns.popen(["python3", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = int(p.stdout.readline())
+    cg = os.path.join(cgroup2_root(), "pwt-%d" % os.getpid())
+    os.makedirs(cg, exist_ok=True)
+    try:
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+        for args in (["-p", str(pid)], ["--cgroup", cg]):
+            tr = Tracer(*args)
+            p.stdin.write("bind\n")
+            p.stdin.flush()
+            port = int(p.stdout.readline())
+            other = probe(ns, "bind", "tcp", "127.0.0.1", 0)
+            evs = tr.stop()
+            mine = find(evs, event="bind", local_port=port)
+            eq([(e["pid"], e["cgroup_id"]) for e in mine], [(pid, os.stat(cg).st_ino)],
+               "%s: the process's bind, with its cgroup id" % args[0])
+            eq(find(evs, pid=other["pid"]), [], "%s: another process's events filtered" % args[0])
+            # -p drops other processes at syscall entry, before a record exists;
+            # --cgroup drops the finished record in the kernel, and counts it.
+            if args[0] == "--cgroup":
+                check(summary_count(tr.summary, "filtered in kernel") >= 1,
+                      "%s: dropped in the kernel: %s" % (args[0], tr.summary))
+    finally:
+        p.kill()
+        p.wait(5)
+        time.sleep(0.1)
+        os.rmdir(cg)
