@@ -265,3 +265,19 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return None
+
+
+def map_memory(pid):
+    """Bytes of kernel memory in the BPF maps process pid holds, each map
+    once (maps shared between objects appear under several fds)."""
+    seen = {}
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if "map_id" in info and "memlock" in info:
+            seen[int(info["map_id"])] = int(info["memlock"])
+    return sum(seen.values())

@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from pwtest import (Held, Netns, TestFailure, Tracer, alerts, check, eq, link, rss_kib, slow, test,
+from pwtest import (Held, Netns, TestFailure, Tracer, alerts, check, eq, link, map_memory, rss_kib, slow, test,
                     wait_port, SOCKPROBE)
 
 
@@ -177,11 +177,8 @@ def flood_with_scan(n):
     cli.run(["nmap", "-n", "-Pn", "-sS", "-p", "1-60", "--max-retries", "0", s4], timeout=600)
     flood.wait(900)
     rss = rss_kib(tr.p.pid)
-    maps = json.loads(subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True,
-                                     text=True).stdout)
+    mem = map_memory(tr.p.pid)
     recs = tr.stop()
-    mem = sum(m.get("bytes_memlock", 0) for m in maps if m.get("name", "") in
-              ("port_stats", "flows", "owners", "calls", "handoffs", "events", "counters", "first_buckets"))
     check(0 < mem <= 16 << 20, "kernel map memory %.1f MiB <= 16 MiB" % (mem / 1048576.0))
     for h in held:
         h.close()
