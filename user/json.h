@@ -21,7 +21,7 @@ void jw_free(struct json_writer *jw);
 /* Forget the text written so far (keeps the buffer). */
 void jw_reset(struct json_writer *jw);
 /* The text so far, NUL-terminated; owned by jw. */
-const char *jw_text(const struct json_writer *jw, size_t *len);
+const char *jw_text(struct json_writer *jw, size_t *len);
 /* Write the text and a newline to f, then reset. Returns 0 or -1. */
 int jw_flush_line(struct json_writer *jw, FILE *f);
 

@@ -8,13 +8,31 @@
 
 void pw_format_ts(uint64_t wall_ns, char *out, size_t len)
 {
+	/* Events come in bursts within one second: format its date once. */
+	static __thread time_t cached_sec = -1;
+	static __thread char day[32];
 	time_t sec = (time_t)(wall_ns / 1000000000ULL);
+	uint32_t us = (uint32_t)((wall_ns % 1000000000ULL) / 1000);
 	struct tm tm;
-	char day[32];
+	size_t n;
+	int i;
 
-	gmtime_r(&sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%06" PRIu64 "Z", day, (uint64_t)((wall_ns % 1000000000ULL) / 1000));
+	if (sec != cached_sec) {
+		gmtime_r(&sec, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = sec;
+	}
+	n = strlen(day);
+	if (len < n + 9) {
+		snprintf(out, len, "%s", day);
+		return;
+	}
+	memcpy(out, day, n);
+	out[n] = '.';
+	for (i = 6; i >= 1; i--, us /= 10)
+		out[n + (size_t)i] = (char)('0' + us % 10);
+	out[n + 7] = 'Z';
+	out[n + 8] = '\0';
 }
 
 void pw_render_json(struct json_writer *jw, const struct pw_ev *ev)
