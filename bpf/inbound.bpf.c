@@ -218,8 +218,13 @@ int BPF_PROG(pw_rx, struct sk_buff *skb)
 	return 0;
 }
 
-/* Parse a packet the stack has already placed headers for. */
-static __always_inline bool parse_rx_skb(const struct sk_buff *skb, struct pkt *p)
+/*
+ * Parse a packet the stack has already placed headers for. Its netns comes
+ * from the receiving device or, once a socket took the packet and the
+ * device was cleared (an open port refusing a FIN), from that socket.
+ */
+static __always_inline bool parse_rx_skb(const struct sk_buff *skb, const struct sock *rx_sk,
+					 struct pkt *p)
 {
 	const __u8 *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -228,7 +233,11 @@ static __always_inline bool parse_rx_skb(const struct sk_buff *skb, struct pkt *
 		count(PW_CNT_INBOUND_UNPARSED);
 		return false;
 	}
-	p->netns = skb_netns(skb);
+	p->netns = BPF_CORE_READ(skb, dev) ? skb_netns(skb) : 0;
+	if (!p->netns && rx_sk)
+		p->netns = pw_sk_netns(rx_sk);
+	if (!p->netns)
+		return false; /* whose it is cannot be told: not counted */
 	return !filter_netns || p->netns == filter_netns;
 }
 
@@ -249,13 +258,17 @@ int BPF_PROG(pw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 				  bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_FLAGS) :
 				  ~0u;
 	struct pw_port_stats *s;
+	struct sock *rx_sk = NULL;
 	struct pkt p = {};
 	__u8 type, fate;
 	__u64 now;
 
 	if (reason != no_socket && reason != nf_drop && reason != tcp_flags)
 		return 0;
-	if (!parse_rx_skb(skb, &p))
+	/* rx_sk, the socket that received the packet, came with v6.12. */
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+		rx_sk = (struct sock *)ctx[3];
+	if (!parse_rx_skb(skb, rx_sk, &p))
 		return 0;
 	/* A RST to a closed port is a late reply, not a probe. */
 	if (p.proto == PW_PROTO_TCP && (p.tcpflags & TCP_RST))
@@ -296,7 +309,7 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 	__u64 now = bpf_ktime_get_ns();
 
 	if (skb) {
-		if (!parse_rx_skb(skb, &p))
+		if (!parse_rx_skb(skb, sk, &p))
 			return 0;
 	} else if (sk) {
 		p.netns = pw_sk_netns(sk);

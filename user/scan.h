@@ -14,13 +14,13 @@
  * at the 4th failure of a source with no success, the 5th with one, the
  * 6th with two (nmap probes common, often open, ports first). No time window: a source that
  * probes once every five minutes is caught by the same 5th failure, and
- * its state lives for --scan-expire (default 10 min) of silence.
+ * its state lives for expire_ns (10 min) of silence.
  *
  * First contacts are remembered exactly (32-bit hashes) up to 256 per
  * source; beyond that a 4096-bit bitmap takes over and ports_probed is a
  * linear-counting estimate (within ~2 % at 1000 ports).
  *
- * Memory is fixed: at most max_sources sources (about 2.5 KiB each). When
+ * Memory is fixed: at most max_sources sources (about 3 KiB each: 12 MiB for 4096). When
  * full, a sample of entries is taken and the one with the least evidence
  * is recycled, so a spoofed flood (each source one SYN, no failure) keeps
  * recycling its own entries and never a real scanner's.

@@ -117,6 +117,7 @@ static int top_tick(void *vctx, struct pw_session *s)
 	bool changed;
 
 	if (!s) {
+		pw_scan_finish(t->scan, mono_ns());
 		/* The end: give the terminal back before the summary is printed. */
 		pw_topview_close(t->tv);
 		t->tv = NULL;

@@ -2,7 +2,7 @@
 """Port-scan detection with real nmap and hping3 from a second namespace:
 every technique named, detected by the 6th closed or filtered probe within
 250 ms, no alert on benign traffic, still detected during a spoofed flood.
-Slow timings (-T2, -T1, --scan-delay) run with PW_SLOW=1 (make test-slow)."""
+Slow timings (-T2, -T1, --scan-delay) and a long flood: make test-slow."""
 import datetime
 import json
 import os
