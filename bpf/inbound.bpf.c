@@ -32,7 +32,7 @@
 /*
  * Map sizes are a memory budget: with the trace maps and a 1 MiB ring, all
  * of portwatch's maps stay under 16 MiB whatever the traffic (measured with
- * bpftool map show; see docs/BENCHMARKS.md).
+ * bpftool map show; see docs/DETECTION.md).
  */
 
 
