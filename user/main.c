@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "log.h"
 #include "opts.h"
 #include "trace.h"
@@ -46,6 +47,9 @@ int main(int argc, char **argv)
 		break;
 	case PW_CMD_WATCH:
 		ret = pw_cmd_watch(&o);
+		break;
+	case PW_CMD_CHECK:
+		ret = pw_cmd_check(&o);
 		break;
 	}
 out:

@@ -61,6 +61,7 @@ void pw_usage(FILE *f)
 	      "  ports              snapshot of every bound and listening port\n"
 	      "  top                live per-port table (plain tables when not on a terminal)\n"
 	      "  watch              long-running detector: alerts and periodic port records\n"
+	      "  check              what this kernel offers portwatch; exit 0 if it can run\n"
 	      "  (none)             top on a terminal, watch otherwise\n"
 	      "\n"	      "Options:\n"
 	      "  -j, --json         JSON Lines on stdout, one object per event\n"
@@ -251,7 +252,8 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 			const char *name;
 			enum pw_cmd cmd;
 		} cmds[] = { { "trace", PW_CMD_TRACE }, { "ports", PW_CMD_PORTS },
-			     { "top", PW_CMD_TOP }, { "watch", PW_CMD_WATCH } };
+			     { "top", PW_CMD_TOP }, { "watch", PW_CMD_WATCH },
+			     { "check", PW_CMD_CHECK } };
 		size_t i;
 
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

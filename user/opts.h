@@ -15,6 +15,7 @@ enum pw_cmd {
 	PW_CMD_PORTS,
 	PW_CMD_TOP,
 	PW_CMD_WATCH,
+	PW_CMD_CHECK,
 	PW_CMD_HELP,
 	PW_CMD_VERSION,
 };

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "census.h"
+#include "check.h"
 #include "inreader.h"
 #include "loader.h"
 #include "log.h"
@@ -147,6 +148,13 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 	int ret = 1, n;
 
 	s.clock_offset = pw_clock_offset_ns();
+	if (pw_verbosity >= 2) {
+		/* -vv: the feature table, as `portwatch check` prints it. */
+		struct pw_features ft;
+
+		pw_features_probe(&ft);
+		pw_features_print(stderr, &ft, false);
+	}
 	pw_filter_kernel(&o->filter, &k);
 	k.kinds = ops->kinds;
 	if (pw_loader_open(&s.loader, &k, o->ringbuf_kb, true, on_record, &s, err, sizeof(err))) {

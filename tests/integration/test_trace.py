@@ -441,3 +441,30 @@ def pid_and_cgroup_filters():
         p.wait(5)
         time.sleep(0.1)
         os.rmdir(cg)
+
+
+@test
+def check_reports_this_kernels_features():
+    r = subprocess.run([PORTWATCH, "check", "-j"], capture_output=True, text=True, timeout=30)
+    eq(r.returncode, 0, "check exit status on this kernel (%s)" % r.stderr)
+    d = json.loads(r.stdout)
+    eq(d["can_run"], True, "can_run")
+    check(d["kernel"] == os.uname().release, "kernel %r" % d["kernel"])
+    feats = {f["name"]: f for f in d["features"]}
+    # This machine's kernel (6.18 with BTF) has every one of them.
+    missing = [n for n, f in feats.items() if not f["present"]]
+    eq(missing, [], "features this kernel has")
+    for name in ("btf", "ringbuf", "iter_task_file", "drop_reason_no_socket", "kfree_skb_rx_sk",
+                 "bpf_task_pt_regs", "tp_netif_receive_skb", "privileges"):
+        check(name in feats, "feature %s listed" % name)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", PORTWATCH, "check", "-j"],
+                       capture_output=True, text=True, timeout=30)
+    eq(r.returncode, 1, "check exit status without privileges")
+    d = json.loads(r.stdout)
+    eq((d["can_run"], {f["name"]: f["present"] for f in d["features"]}["privileges"]), (False, False),
+       "unprivileged: cannot run")
+    # -vv prints the same table when a session starts.
+    r = subprocess.run([PORTWATCH, "trace", "-vv", "--duration", "0.5"], capture_output=True, text=True,
+                       timeout=30)
+    check("portwatch can run" in r.stderr and "drop_reason_no_socket" in r.stderr,
+          "-vv feature table: %r" % r.stderr[:300])
