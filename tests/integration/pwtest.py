@@ -281,3 +281,20 @@ def map_memory(pid):
         if "map_id" in info and "memlock" in info:
             seen[int(info["map_id"])] = int(info["memlock"])
     return sum(seen.values())
+
+
+def nginx(ns, listen, tag):
+    """A real nginx (master + one worker) in ns listening on listen
+    ("198.18.0.1:8080"), answering 200; its files in a /tmp folder of its own."""
+    d = "/tmp/pwt-nginx-%d-%s" % (os.getpid(), tag)
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("daemon off; master_process on; worker_processes 1; pid %s/nginx.pid;\n"
+                "error_log %s/error.log; events { worker_connections 256; }\n"
+                "http { access_log off; client_body_temp_path %s; proxy_temp_path %s;"
+                " fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
+                " server { listen %s; location / { return 200 'ok'; } } }\n"
+                % ((d,) * 7 + (listen,)))
+    return ns.popen(["nginx", "-c", conf, "-e", d + "/error.log"], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from pwtest import (PORTWATCH, SOCKPROBE, Held, Netns, TestFailure, Tracer, alerts, check, eq,
-                    final_ports, find, link, map_memory, nstat, probe, rss_kib, test, wait_port)
+                    final_ports, find, link, map_memory, nginx, nstat, probe, rss_kib, test, wait_port)
 
 
 def pair(tag):
@@ -32,27 +32,13 @@ def by_port(records, port, proto="tcp"):
     return got[0]
 
 
-def nginx_conf(tag, listen):
-    d = "/tmp/pwt-nginx-%d-%s" % (os.getpid(), tag)
-    os.makedirs(d, exist_ok=True)
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("daemon off; master_process on; worker_processes 1; pid %s/nginx.pid;\n"
-                "error_log %s/error.log; events { worker_connections 64; }\n"
-                "http { access_log off; client_body_temp_path %s; proxy_temp_path %s;"
-                " fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
-                " server { listen %s; location / { return 200 'ok'; } } }\n"
-                % ((d,) * 7 + (listen,)))
-    return conf, d
-
-
 @test
 def ports_names_real_servers_and_flags_exposure():
     srv, cli, (s4, c4, s6, c6) = pair("ports")
-    conf, d = nginx_conf("ports", s4 + ":8080")
+    d = "/tmp/pwt-redis-%d" % os.getpid()
+    os.makedirs(d, exist_ok=True)
     procs = {
-        "nginx": srv.popen(["nginx", "-c", conf, "-e", d + "/error.log"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        "nginx": nginx(srv, s4 + ":8080", "ports"),
         "redis-wild": srv.popen(["redis-server", "--bind", "0.0.0.0", "--port", "6379", "--save", "",
                                  "--appendonly", "no", "--dir", d],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),

@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from pwtest import (Held, Netns, TestFailure, Tracer, alerts, check, eq, link, map_memory, rss_kib, slow, test,
+from pwtest import (Held, Netns, TestFailure, Tracer, alerts, check, eq, link, map_memory, nginx, rss_kib, slow, test,
                     wait_port, SOCKPROBE)
 
 
@@ -127,17 +127,7 @@ def scan_from_allowed_source_is_not_reported():
 @test
 def benign_traffic_raises_no_scan_alert():
     srv, cli, s4, c4, _, _, held = lab("benign")
-    d = "/tmp/pwt-scan-nginx-%d" % os.getpid()
-    os.makedirs(d, exist_ok=True)
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("daemon off; master_process on; worker_processes 1; pid %s/nginx.pid;\n"
-                "error_log %s/error.log; events { worker_connections 256; }\n"
-                "http { access_log off; client_body_temp_path %s; proxy_temp_path %s;"
-                " fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
-                " server { listen %s:8080; location / { return 200 'ok'; } } }\n" % ((d,) * 7 + (s4,)))
-    ngx = srv.popen(["nginx", "-c", conf, "-e", d + "/error.log"], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL)
+    ngx = nginx(srv, s4 + ":8080", "benign")
     wait_port(cli, s4, 8080)
     tr = Tracer("--netns", srv.name, "--interval", "60", command="watch")
     # A busy web server: many clients, many connections.

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from pwtest import (PORTWATCH, SOCKPROBE, Held, Netns, TestFailure, Tracer, check, eq, find,
-                    link, one, probe, test, wait_port)
+                    link, nginx, one, probe, test, wait_port)
 
 FAMILIES = (("ipv4", 0), ("ipv6", 2))
 
@@ -200,18 +200,7 @@ def real_servers_python_and_nginx():
     tr = Tracer()
     py = srv.popen(["python3", "-m", "http.server", "--bind", s4, "8000"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    conf_dir = os.path.join("/tmp", "pwt-nginx-%d" % os.getpid())
-    os.makedirs(conf_dir, exist_ok=True)
-    conf = os.path.join(conf_dir, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("daemon off; master_process on; worker_processes 1; pid %s/nginx.pid;\n"
-                "error_log %s/error.log; events { worker_connections 64; }\n"
-                "http { access_log off; client_body_temp_path %s; proxy_temp_path %s;"
-                " fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
-                " server { listen %s:8088; location / { return 200 'ok'; } } }\n"
-                % ((conf_dir,) * 7 + (s4,)))
-    ngx = srv.popen(["nginx", "-c", conf, "-e", conf_dir + "/error.log"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ngx = nginx(srv, s4 + ":8088", "trace")
     try:
         wait_port(cli, s4, 8000)
         wait_port(cli, s4, 8088)
