@@ -119,13 +119,50 @@ else
 	say RESULT trace fail no bind event for pid $ppid
 fi
 
+# Smoke test: a listener held by sockprobe must show up in ports' census
+# (the task/file iterator), owned by its pid.
+say BEGIN ports
+mkfifo /tmp/hold
+"$PROBE" --comm pwsmoke listen 127.0.0.1 0 hold </tmp/hold >/tmp/listen.out 2>&1 &
+lpid=$!
+exec 9>/tmp/hold
+i=0
+until grep -q '"port"' /tmp/listen.out 2>/dev/null || [ $i -ge 50 ]; do
+	i=$((i + 1)); sleep 0.1
+done
+lport=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' /tmp/listen.out | head -n 1)
+"$PW" ports -j >/tmp/ports.out 2>/tmp/ports.err
+prc=$?
+exec 9>&-
+wait $lpid
+echo "listener: $(cat /tmp/listen.out)"
+grep "\"port\":$lport," /tmp/ports.out
+say END ports rc=$prc
+say BEGIN ports-stderr
+tail -n 40 /tmp/ports.err
+say END ports-stderr
+if [ -z "$lport" ]; then
+	say RESULT ports fail sockprobe listen failed
+elif [ $prc -ne 0 ]; then
+	say RESULT ports fail portwatch ports exited $prc
+elif grep "\"port\":$lport," /tmp/ports.out | grep '"state":"listening"' | grep -q "\"pid\":$lpid,"; then
+	say RESULT ports ok port=$lport pid=$lpid
+else
+	say RESULT ports fail listener port $lport pid $lpid not in ports -j
+fi
+
 # When anything failed, the loader's story with libbpf's log.
-if [ $rc -ne 0 ] || [ $trc -ne 0 ]; then
+if [ $rc -ne 0 ] || [ $trc -ne 0 ] || [ $prc -ne 0 ]; then
 	say BEGIN trace-vv
 	"$PW" trace -j -vv --duration 1 >/dev/null 2>/tmp/vv.err
 	echo "rc=$?"
 	tail -n 40 /tmp/vv.err
 	say END trace-vv
+	say BEGIN ports-vv
+	"$PW" ports -j -vv >/dev/null 2>/tmp/vv.err
+	echo "rc=$?"
+	tail -n 40 /tmp/vv.err
+	say END ports-vv
 fi
 EOF
 

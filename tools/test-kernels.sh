@@ -14,12 +14,12 @@
 # check` reports missing, and "N passed, N failed". Exit 0 when all passed.
 #
 # Environment: BOOT_TIMEOUT (s, default 180), QEMU_MEM (MiB, default 1024),
-# KEEP_GOING=0 to stop at the first failure, VERBOSE=1 to print whole consoles.
+# VERBOSE=1 to print whole consoles, KERNEL_INIT=FILE for another /init.
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/build-kernels
-INIT=$ROOT/tools/kernel-init.sh
+INIT=${KERNEL_INIT:-$ROOT/tools/kernel-init.sh}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 QEMU_MEM=${QEMU_MEM:-1024}
 VERBOSE=${VERBOSE:-0}
@@ -224,12 +224,12 @@ if not boot:
         tail += [l for l in open(qout).read().split('\n') if l.strip()][-3:]
     except OSError:
         pass
-    reasons.append('did not reach /init (qemu rc=%s)' % qrc)
+    reasons.append('did not reach /init (%s)' % ('timed out' if qrc == '124' else 'qemu rc=%s' % qrc))
     notes += ['console: ' + l for l in tail]
 for f in marker('INSMOD-FAIL') + marker('FATAL'):
     notes.append(f[5:])
 if boot and not marker('FATAL') and not marker('DONE'):
-    reasons.append('no DONE marker (qemu rc=%s%s)' % (qrc, ', timeout' if qrc == '124' else ''))
+    reasons.append('no DONE marker (%s)' % ('timed out' if qrc == '124' else 'qemu rc=%s' % qrc))
 
 chk, crc = block('check')
 if chk is not None:
@@ -256,19 +256,20 @@ if chk is not None:
 elif boot:
     reasons.append('check did not run')
 
-res = marker('RESULT trace')
-if res:
-    r = res[-1][len('@@PW RESULT trace '):]
-    notes.append('trace smoke test: ' + r)
-    if not r.startswith('ok'):
-        reasons.append('trace: ' + r[len('fail '):])
-        terr, _ = block('trace-stderr')
-        notes += ['trace stderr: ' + l for l in (terr or []) if l.strip()]
-elif boot and chk is not None:
-    reasons.append('trace smoke test did not finish')
-vv, _ = block('trace-vv')
-if vv:
-    notes += ['trace -vv: ' + l for l in vv]
+for test in ('trace', 'ports'):
+    res = marker('RESULT %s ' % test)
+    if res:
+        r = res[-1][len('@@PW RESULT %s ' % test):]
+        notes.append('%s smoke test: %s' % (test, r))
+        if not r.startswith('ok'):
+            reasons.append('%s: %s' % (test, r[len('fail '):]))
+            terr, _ = block(test + '-stderr')
+            notes += ['%s stderr: %s' % (test, l) for l in (terr or []) if l.strip()]
+    elif boot and chk is not None:
+        reasons.append('%s smoke test did not finish' % test)
+    vv, _ = block(test + '-vv')
+    if vv:
+        notes += ['%s -vv: %s' % (test, l) for l in vv]
 
 times = [l for l in marker('DONE')]
 if times:

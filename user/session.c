@@ -231,12 +231,15 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 		"portwatch: %" PRIu64 " events, %" PRIu64 " shown, %" PRIu64
 		" lost to ring-buffer overflow, %" PRIu64 " filtered in kernel\n",
 		counters[PW_CNT_EVENTS], s.shown, counters[PW_CNT_LOST], counters[PW_CNT_FILTERED]);
-	if (s.malformed || counters[PW_CNT_STASH_FULL] || counters[PW_CNT_FIRST_SUPPRESSED])
+	if (s.malformed || counters[PW_CNT_STASH_FULL] || counters[PW_CNT_FIRST_SUPPRESSED] ||
+	    counters[PW_CNT_INBOUND_UNPARSED])
 		fprintf(stderr,
 			"portwatch: %" PRIu64 " malformed records, %" PRIu64
 			" syscalls not tracked (argument map full), %" PRIu64
-			" first sightings not sent (rate limit; counted in maps)\n",
-			s.malformed, counters[PW_CNT_STASH_FULL], counters[PW_CNT_FIRST_SUPPRESSED]);
+			" first sightings not sent (rate limit; counted in maps), %" PRIu64
+			" dropped packets not parsed (IPv6 extension headers, fragments)\n",
+			s.malformed, counters[PW_CNT_STASH_FULL], counters[PW_CNT_FIRST_SUPPRESSED],
+			counters[PW_CNT_INBOUND_UNPARSED]);
 	ret = 0;
 out:
 	pw_inreader_free(s.inreader);
