@@ -39,7 +39,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(wildcard test
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test test-slow unit integration install clean
+.PHONY: all deps run test test-slow test-kernels unit integration install clean
 
 all: $(OUTPUT)/portwatch
 
@@ -61,6 +61,12 @@ unit: unit-bins
 
 integration: all test-progs
 	$(Q)tests/run.sh --integration-only $(OUTPUT)
+
+# Debian's own kernels (6.1, 6.12) under qemu/TCG: portwatch check and smoke
+# tests inside each, about 15 s per kernel once the packages are cached.
+test-kernels: deps
+	$(Q)$(MAKE) OUTPUT=build all test-progs
+	$(Q)tools/test-kernels.sh
 
 # The slow tier (about 10 minutes): slow nmap timings, a 60 s spoofed flood.
 test-slow: deps

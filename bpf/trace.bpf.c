@@ -36,6 +36,17 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Filters, fixed before load by the loader. */
 const volatile struct pw_kfilter kfilter = {};
 
+/*
+ * Connect and connection-close records need per-connection bookkeeping
+ * (connect arguments, owners, the non-blocking handoff). When the command
+ * wants neither (watch, top), skip it all: it is most of what the programs
+ * cost on a busy server.
+ */
+static __always_inline bool track_connections(void)
+{
+	return !kfilter.kinds || (kfilter.kinds & ((1 << PW_EV_CONNECT) | (1 << PW_EV_CLOSE)));
+}
+
 /* Syscall arguments from sys_enter_* to sys_exit_*, keyed by thread. */
 struct call_args {
 	__s32 fd;
@@ -279,6 +290,8 @@ int pw_exit_listen(struct trace_event_raw_sys_exit *ctx)
 SEC("tp/syscalls/sys_enter_connect")
 int pw_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
+	if (!track_connections())
+		return 0;
 	return stash(ctx->args[0], (const void *)ctx->args[1], 0);
 }
 
@@ -372,6 +385,8 @@ static __always_inline int on_accept_exit(long ret)
 	e.netns = pw_sk_netns(sk);
 	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
 	/* Name the owner of the connection for its close record. */
+	if (!track_connections())
+		goto out;
 	key = (__u64)sk;
 	o = bpf_map_lookup_elem(&owners, &key);
 	if (o) {
@@ -382,6 +397,7 @@ static __always_inline int on_accept_exit(long ret)
 		fresh.flags = PW_F_NO_LIFETIME;
 		bpf_map_update_elem(&owners, &key, &fresh, BPF_ANY);
 	}
+out:
 	emit(&e);
 	return 0;
 }
@@ -533,7 +549,9 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 	if (BPF_CORE_READ(sk, sk_protocol) != PW_PROTO_TCP)
 		return 0;
 
-	if (newstate == PW_TCP_SYN_SENT || newstate == PW_TCP_LISTEN) {
+	if (newstate == PW_TCP_SYN_SENT && !track_connections()) {
+		return 0;
+	} else if (newstate == PW_TCP_SYN_SENT || newstate == PW_TCP_LISTEN) {
 		/* connect()/listen(): process context, the caller owns it. */
 		if (!pid_wanted(bpf_get_current_pid_tgid()))
 			return 0;
@@ -544,6 +562,8 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 			bpf_map_delete_elem(&handoffs, &key);
 	} else if (oldstate == PW_TCP_SYN_SENT &&
 		   (newstate == PW_TCP_ESTABLISHED || newstate == PW_TCP_CLOSE)) {
+		if (!track_connections())
+			return 0;
 		connect_outcome(sk, key, newstate);
 		if (newstate == PW_TCP_CLOSE)
 			bpf_map_delete_elem(&owners, &key);
@@ -551,9 +571,11 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 		/* Passive open, softirq: the owner is known at accept(). */
 		o.start_ns = bpf_ktime_get_ns();
 		o.flags = PW_F_NO_OWNER;
-		bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
+		if (track_connections())
+			bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
 		handshake_done(sk, o.start_ns);
-	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE) {
+	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE &&
+		   (track_connections() || oldstate == PW_TCP_LISTEN)) {
 		close_event(sk, key, oldstate);
 	}
 	return 0;

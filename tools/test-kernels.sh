@@ -173,7 +173,7 @@ boot() {
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		>"$KDIR/qemu.out" 2>&1 </dev/null &
 	pid=$!
-	QEMU_PIDS+=("$pid")
+	QEMU_PIDS=("$pid")	# one boot at a time
 	local t0=$SECONDS timed_out=0
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ $((SECONDS - t0)) -ge "$BOOT_TIMEOUT" ]; then
@@ -184,6 +184,7 @@ boot() {
 		sleep 0.2
 	done
 	wait "$pid" 2>/dev/null; rc=$?
+	QEMU_PIDS=()	# reaped: never kill a reused pid
 	[ $timed_out = 1 ] && return 124
 	return $rc
 }
