@@ -437,7 +437,15 @@ static __always_inline void connect_outcome(struct sock *sk, __u64 key, int news
 		else
 			h.result = h.lport ? -PW_ECONNABORTED : -PW_EADDRNOTAVAIL;
 	}
-	if (bpf_map_update_elem(&handoffs, &key, &h, BPF_NOEXIST) != -PW_EEXIST)
+	/*
+	 * Compare as int: the map helpers returned int until they were made to
+	 * return long (v6.4, patch series of March 2023); on 6.1 -EEXIST comes
+	 * back without sign extension, a 64-bit compare never matched, and every
+	 * asynchronous connect timeout was lost (found by make test-kernels;
+	 * libbpf-tools' maps.bpf.h keeps these results in an int for the same
+	 * reason).
+	 */
+	if ((int)bpf_map_update_elem(&handoffs, &key, &h, BPF_NOEXIST) != -PW_EEXIST)
 		return; /* first: sys_exit_connect will report */
 
 	if (!pw_sk_wanted(sk, &e.proto, &e.family))

@@ -168,7 +168,37 @@ EOF
 
 say START uptime=$(cut -d' ' -f1 /proc/uptime)
 PWDIR=$PWDIR chroot $R /bin/sh /tmp/pwtest.sh
-say DONE rc=$? uptime=$(cut -d' ' -f1 /proc/uptime)
+rc=$?
+
+# Opt-in (the driver's PW_KERNEL_TESTS / FULL=1): the integration tests,
+# with their arguments in /pwtests. They need writable /run (ip netns),
+# /var/lib/nginx, a HOME, and shared mount propagation for /run/netns.
+if [ -f /pwtests ]; then
+	cp /pwtests $R/tmp/pwtests
+	for d in /var/lib/nginx /var/log/nginx /var/cache/nginx /var/tmp; do
+		[ -d $R$d ] && mount -t tmpfs tmpfs $R$d
+	done
+	mkdir -p $R/tmp/home $R/run/netns $R/run/nginx
+	cat >$R/tmp/itests.sh <<'EOF'
+say() { echo "@@PW $*"; }
+mount --make-rshared / 2>/dev/null
+export HOME=/tmp/home PYTHONDONTWRITEBYTECODE=1 PW_BUILD=$PWDIR/build
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+cd /tmp
+say ITESTS uptime=$(cut -d' ' -f1 /proc/uptime) args=$(cat /tmp/pwtests)
+say BEGIN itests
+/usr/bin/python3 "$PWDIR/tests/integration/run.py" $(cat /tmp/pwtests) 2>/tmp/itests.err
+irc=$?
+say END itests rc=$irc uptime=$(cut -d' ' -f1 /proc/uptime)
+if [ -s /tmp/itests.err ]; then
+	say BEGIN itests-stderr
+	tail -n 40 /tmp/itests.err
+	say END itests-stderr
+fi
+EOF
+	PWDIR=$PWDIR chroot $R /bin/sh /tmp/itests.sh
+fi
+say DONE rc=$rc uptime=$(cut -d' ' -f1 /proc/uptime)
 sync
 poweroff -f
 sleep 5

@@ -15,13 +15,28 @@
 #
 # Environment: BOOT_TIMEOUT (s, default 180), QEMU_MEM (MiB, default 1024),
 # VERBOSE=1 to print whole consoles, KERNEL_INIT=FILE for another /init.
+#
+# Opt-in integration tests: PW_KERNEL_TESTS="NAME-SUBSTRING ..." (or FULL=1
+# for all of them) also runs `tests/integration/run.py NAMES` inside each
+# guest after the smoke tests, with PW_BUILD=$ROOT/build, and reports its TAP
+# lines (not-ok ones with their diagnostics). The veth module is then added
+# to the initramfs; BOOT_TIMEOUT defaults to 1800 and QEMU_MEM to 2048;
+# QEMU_SMP (default 1) sets the guest's CPUs.
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/build-kernels
 INIT=${KERNEL_INIT:-$ROOT/tools/kernel-init.sh}
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
-QEMU_MEM=${QEMU_MEM:-1024}
+ITESTS=${PW_KERNEL_TESTS:-}
+[ -z "$ITESTS" ] && [ "${FULL:-0}" = 1 ] && ITESTS=ALL
+if [ -n "$ITESTS" ]; then
+	BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
+	QEMU_MEM=${QEMU_MEM:-2048}
+else
+	BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+	QEMU_MEM=${QEMU_MEM:-1024}
+fi
+QEMU_SMP=${QEMU_SMP:-1}
 VERBOSE=${VERBOSE:-0}
 
 QEMU_PIDS=()
@@ -110,8 +125,13 @@ prepare() {
 	cp "$BUSYBOX" "$ird/bin/busybox"
 	ln -s busybox "$ird/bin/sh"
 	cp "$INIT" "$ird/init"; chmod 755 "$ird/init"
-	local order
-	order=$(python3 - "$moddir" 9p 9pnet_virtio virtio_pci <<'EOF'
+	local order wanted="9p 9pnet_virtio virtio_pci"
+	if [ -n "$ITESTS" ]; then
+		# /init runs tests/integration/run.py with these arguments
+		if [ "$ITESTS" = ALL ]; then : >"$ird/pwtests"; else echo "$ITESTS" >"$ird/pwtests"; fi
+		wanted="$wanted veth"
+	fi
+	order=$(python3 - "$moddir" $wanted <<'EOF'
 import os, re, sys
 moddir, wanted = sys.argv[1], sys.argv[2:]
 norm = lambda p: re.sub(r'\.ko(\..*)?$', '', os.path.basename(p)).replace('-', '_')
@@ -166,7 +186,7 @@ EOF
 boot() {
 	local log=$KDIR/console.log pid rc
 	rm -f "$log"
-	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 1 -m "$QEMU_MEM" \
+	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$QEMU_SMP" -m "$QEMU_MEM" \
 		-display none -monitor none -serial "file:$log" -no-reboot -nodefaults \
 		-kernel "$KDIR/vmlinuz" -initrd "$KDIR/initrd.img" \
 		-append "console=ttyS0 panic=-1 loglevel=4 pwdir=$ROOT" \
@@ -271,6 +291,41 @@ for test in ('trace', 'ports'):
     vv, _ = block(test + '-vv')
     if vv:
         notes += ['%s -vv: %s' % (test, l) for l in vv]
+
+its, irc = block('itests')
+if its is not None or marker('ITESTS'):
+    if its is None:
+        its = []
+        inside = False
+        for l in lines:
+            if l.strip() == '@@PW BEGIN itests':
+                inside = True
+            elif inside:
+                its.append(l)
+    oks = [l for l in its if re.match(r'ok \d+ ', l)]
+    bad = [l for l in its if re.match(r'not ok \d+ ', l)]
+    plan = next((l for l in its if re.match(r'1\.\.\d+$', l.strip())), None)
+    planned = int(plan.strip()[3:]) if plan else None
+    notes.append('integration tests: %d ok, %d not ok%s%s' % (
+        len(oks), len(bad), ' of %d planned' % planned if planned is not None else '',
+        '' if irc is not None else ' (run.py did not finish)'))
+    for l in oks:
+        notes.append('  ' + l)
+    for i, l in enumerate(its):
+        if re.match(r'not ok \d+ ', l):
+            notes.append('  ' + l)
+            for d in its[i + 1:]:
+                if d.startswith('ok ') or d.startswith('not ok ') or d.startswith('@@PW'):
+                    break
+                notes.append('    ' + d)
+    if bad:
+        reasons.append('%d integration test(s) not ok' % len(bad))
+    if irc is None:
+        reasons.append('integration tests did not finish')
+    elif planned is not None and len(oks) + len(bad) != planned:
+        reasons.append('integration tests: %d of %d reported' % (len(oks) + len(bad), planned))
+    ie, _ = block('itests-stderr')
+    notes += ['itests stderr: ' + l for l in (ie or []) if l.strip()]
 
 times = [l for l in marker('DONE')]
 if times:

@@ -298,3 +298,16 @@ def nginx(ns, listen, tag):
                 % ((d,) * 7 + (listen,)))
     return ns.popen(["nginx", "-c", conf, "-e", d + "/error.log"], stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL)
+
+
+_features = {}
+
+
+def has_feature(name):
+    """Does this kernel have feature name, as `portwatch check -j` says?
+    Tests assert the documented fallback where it does not."""
+    if not _features:
+        out = subprocess.run([PORTWATCH, "check", "-j"], capture_output=True, text=True, timeout=30).stdout
+        for f in json.loads(out)["features"]:
+            _features[f["name"]] = f["present"]
+    return _features[name]

@@ -10,7 +10,8 @@ import subprocess
 import time
 
 from pwtest import (PORTWATCH, SOCKPROBE, Held, Netns, TestFailure, Tracer, alerts, check, eq,
-                    final_ports, find, link, map_memory, nginx, nstat, probe, rss_kib, test, wait_port)
+                    final_ports, find, has_feature, link, map_memory, nginx, nstat, probe, rss_kib, test,
+                    wait_port)
 
 
 def pair(tag):
@@ -103,11 +104,15 @@ def syn_and_probe_counts_equal_hping3_and_kernel_counters():
     udp = last[(srv.inode, "udp", 5300)]["counters"]
     eq(opn["syn_in"], n, "SYNs to the open port")
     # Refused by the open port for their flags; counted in this namespace (regression:
-    # the device is gone by then, the receiving socket names the namespace).
-    eq(opn["flag_probes"], n, "FINs refused by the open port")
+    # the device is gone by then, the receiving socket names the namespace, v6.12).
+    eq(opn["flag_probes"], n if has_feature("kfree_skb_rx_sk") else 0, "FINs refused by the open port")
     eq(opn["closed_probes"], 0, "open port: no closed-port drops")
-    eq((closed["syn_in"], closed["closed_probes"], closed["resets_out"]), (n, n, n), "closed TCP port")
-    eq(closed["resets_out"], after["TcpOutRsts"] - before.get("TcpOutRsts", 0), "RSTs vs TcpOutRsts")
+    eq((closed["syn_in"], closed["closed_probes"]), (n, n), "closed TCP port")
+    if has_feature("tcp_send_reset_reason"):
+        eq(closed["resets_out"], n, "RSTs sent from the closed port")
+        eq(closed["resets_out"], after["TcpOutRsts"] - before.get("TcpOutRsts", 0), "RSTs vs TcpOutRsts")
+    else:
+        eq(closed["resets_out"], 0, "before v6.10 no tracepoint sees RSTs sent without a socket")
     # ICMP rate limiting hides most replies; the drops are all counted.
     eq(udp["closed_probes"], after["UdpNoPorts"] - before.get("UdpNoPorts", 0), "UDP probes vs UdpNoPorts")
     eq(udp["closed_probes"], n, "UDP probes to a closed port")
@@ -141,7 +146,9 @@ def trace_reports_syn_probe_and_reset_events_with_counts():
     fins = find(evs, event="probe", local_port=7001, remote_addr=c4)
     eq((sum(e["count"] for e in fins), {e["probe"] for e in fins}, {e["port_state"] for e in fins}),
        (5, {"fin"}, {"closed"}), "FIN probes")
-    eq(sum(e["count"] for e in find(evs, event="reset", local_port=7001)), 5, "RSTs answering them")
+    # RSTs sent without a socket are traced from v6.10 on (check: tcp_send_reset_reason).
+    eq(sum(e["count"] for e in find(evs, event="reset", local_port=7001)),
+       5 if has_feature("tcp_send_reset_reason") else 0, "RSTs answering them")
     syns = find(evs, event="syn", local_port=7002, remote_addr=c4)
     eq(sum(e["count"] for e in syns), 4, "SYNs")
     check(all(e["pid"] is None and e["netns"] == srv.inode for e in fins + syns), "no process, right netns")
@@ -210,7 +217,7 @@ def half_open_resets_in_and_listen_overflows_match_the_kernel():
     # Accept-queue overflow: backlog 0 (one slot), nobody accepts, three clients.
     code = ("import socket, time\n"
             "s = socket.socket(); s.bind(('%s', 7200)); s.listen(0)\n"
-            "print('ready', flush=True); time.sleep(6)\n" % s4)
+            "print('ready', flush=True); time.sleep(120)\n" % s4)  # killed below; alive for the census
     full = srv.popen(["python3", "-c", code], stdout=subprocess.PIPE, text=True)
     full.stdout.readline()
     clients = [cli.popen(["python3", "-c", "import socket, time\n"
