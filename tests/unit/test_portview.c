@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,23 +103,7 @@ static struct pw_alert conflict_alert(void)
 	return a;
 }
 
-static int setup_jw(void **state)
-{
-	/* Alert lines print local time: pin it for exact output. */
-	setenv("TZ", "UTC", 1);
-	tzset();
-	*state = jw_new();
-	return *state ? 0 : -1;
-}
 
-static int teardown_jw(void **state)
-{
-	jw_free(*state);
-	return 0;
-}
-
-/* A test that gets a JSON writer in *state, with TZ pinned to UTC. */
-#define jw_test(f) cmocka_unit_test_setup_teardown(f, setup_jw, teardown_jw)
 
 static const char *port_json(struct json_writer *jw, const struct pw_port_view *p)
 {

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,20 +48,6 @@ static struct pw_ev bind_ev(void)
 	return ev;
 }
 
-static int setup_jw(void **state)
-{
-	/* The text renderer prints local time: pin it for exact output. */
-	setenv("TZ", "UTC", 1);
-	tzset();
-	*state = jw_new();
-	return *state ? 0 : -1;
-}
-
-static int teardown_jw(void **state)
-{
-	jw_free(*state);
-	return 0;
-}
 
 static const char *json_of(struct json_writer *jw, const struct pw_ev *ev)
 {
