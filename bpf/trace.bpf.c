@@ -414,6 +414,117 @@ int pw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 	return on_accept_exit(ctx->ret);
 }
 
+/*
+ * sendto()/sendmsg()/sendmmsg() on an unbound UDP socket bind it to an
+ * ephemeral port first (inet_send_prepare() -> inet_autobind()), and fail
+ * with EAGAIN when the namespace's UDP pool is empty. These hooks are the
+ * only sight of that pool's allocations and failures. Every send pays one
+ * fd lookup at entry; only unbound UDP sockets are carried to the exit.
+ */
+struct autobind {
+	__u64 sk;
+	__s32 fd;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096); /* threads sending on an unbound UDP socket at once */
+	__type(key, __u64);
+	__type(value, struct autobind);
+} autobinds SEC(".maps");
+
+static __always_inline int autobind_enter(__u64 fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct autobind a = { .fd = (__s32)fd };
+	__u8 proto, family;
+	struct sock *sk;
+
+	if ((kfilter.kinds && !(kfilter.kinds & (1 << PW_EV_BIND))) || !pid_wanted(id))
+		return 0;
+	sk = pw_fd_sock(a.fd, NULL);
+	if (!sk || !pw_sk_wanted(sk, &proto, &family) || proto != PW_PROTO_UDP ||
+	    BPF_CORE_READ(sk, __sk_common.skc_num))
+		return 0;
+	a.sk = (__u64)sk;
+	if (bpf_map_update_elem(&autobinds, &id, &a, BPF_ANY))
+		count(PW_CNT_STASH_FULL);
+	return 0;
+}
+
+/* A bind record for the port the send took, or for the EAGAIN it got. */
+static __always_inline int autobind_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pw_event e = {};
+	struct autobind *a;
+	struct sock *sk;
+	__s32 fd;
+
+	a = bpf_map_lookup_elem(&autobinds, &id);
+	if (!a)
+		return 0;
+	fd = a->fd;
+	sk = pw_fd_sock(fd, &e.sock_ino);
+	bpf_map_delete_elem(&autobinds, &id);
+	/* Another thread may have closed the fd meanwhile: then say nothing. */
+	if (!sk || (__u64)sk != a->sk || !pw_sk_wanted(sk, &e.proto, &e.family))
+		return 0;
+	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
+	e.rport = 0;
+	__builtin_memset(e.raddr, 0, sizeof(e.raddr));
+	/* A send may fail after the autobind (ENETUNREACH...): the port stays bound. */
+	if (e.lport)
+		e.result = 0;
+	else if (ret == -PW_EAGAIN)
+		e.result = -PW_EAGAIN;
+	else
+		return 0;
+	fill_task(&e);
+	e.kind = PW_EV_BIND;
+	e.flags |= PW_F_AUTOBIND;
+	e.netns = pw_sk_netns(sk);
+	emit(&e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_sendto")
+int pw_enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return autobind_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_sendto")
+int pw_exit_sendto(struct trace_event_raw_sys_exit *ctx)
+{
+	return autobind_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_sendmsg")
+int pw_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return autobind_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_sendmsg")
+int pw_exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return autobind_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_sendmmsg")
+int pw_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return autobind_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_sendmmsg")
+int pw_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return autobind_exit(ctx->ret);
+}
+
 /* The one connect record of a connect whose syscall returned first. */
 static __always_inline void connect_outcome(struct sock *sk, __u64 key, int newstate)
 {
@@ -476,7 +587,13 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	if (!pw_sk_wanted(sk, &e.proto, &e.family))
 		return;
 	o = bpf_map_lookup_elem(&owners, &key);
-	if (o) {
+	if (oldstate == PW_TCP_CLOSE) {
+		/* Only tcp_close() goes CLOSE -> CLOSE: the caller owns it. */
+		fill_task(&e);
+		e.flags |= PW_F_NO_LIFETIME;
+		if (o)
+			bpf_map_delete_elem(&owners, &key);
+	} else if (o) {
 		fill_owner(&e, o);
 		e.lifetime_ns = e.ts_ns - o->start_ns;
 		bpf_map_delete_elem(&owners, &key);
@@ -486,6 +603,15 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	}
 	if (oldstate == PW_TCP_LISTEN)
 		e.flags |= PW_F_LISTENER;
+	/*
+	 * tcp_time_wait() ends the full socket with tcp_done() from FIN_WAIT2
+	 * or CLOSING and leaves a timewait socket on the 4-tuple for 60 s, which
+	 * no tracepoint reports. The same states also end by a reset (sk_err
+	 * set by tcp_reset()) with no TIME_WAIT. Rarer endings (FIN_WAIT2
+	 * timeout, tcp_max_tw_buckets) are put right by the per-netns census.
+	 */
+	if ((oldstate == PW_TCP_FIN_WAIT2 || oldstate == PW_TCP_CLOSING) && !BPF_CORE_READ(sk, sk_err))
+		e.flags |= PW_F_TIME_WAIT;
 	e.kind = PW_EV_CLOSE;
 	e.netns = pw_sk_netns(sk);
 	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
@@ -584,6 +710,16 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 		handshake_done(sk, o.start_ns);
 	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE &&
 		   (track_connections() || oldstate == PW_TCP_LISTEN)) {
+		close_event(sk, key, oldstate);
+	} else if (newstate == PW_TCP_CLOSE && oldstate == PW_TCP_CLOSE && track_connections() &&
+		   BPF_CORE_READ(sk, __sk_common.skc_num)) {
+		/*
+		 * tcp_close() of a socket that was bound but never connected or
+		 * listening (or whose connect failed after a bind): CLOSE -> CLOSE,
+		 * and the port it held by bind() goes back to the pool. skc_num,
+		 * not inet_sport: a refused connect put its port back already and
+		 * zeroed skc_num, but left inet_sport behind.
+		 */
 		close_event(sk, key, oldstate);
 	}
 	return 0;

@@ -49,6 +49,8 @@ enum pw_event_flags {
 	PW_F_NO_OWNER = 1 << 1,    /* the socket predates portwatch: pid/comm unknown */
 	PW_F_NO_LIFETIME = 1 << 2, /* close of a socket whose start was not seen */
 	PW_F_LISTENER = 1 << 3,    /* close of a listening socket */
+	PW_F_TIME_WAIT = 1 << 4,   /* close that left a TIME_WAIT socket on the 4-tuple (60 s) */
+	PW_F_AUTOBIND = 1 << 5,    /* bind done by sendto()/sendmsg() on an unbound UDP socket */
 };
 
 /*
@@ -106,7 +108,7 @@ struct pw_sock {
 	__u8 proto;
 	__u8 family;
 	__u8 state; /* enum pw_tcp_state; UDP: 7 unbound/unconnected, 1 connected */
-	__u8 pad0;
+	__u8 origin; /* enum pw_sock_origin: which iterator wrote it */
 	__u16 lport;
 	__u16 rport;
 	__u16 pad1;
@@ -120,6 +122,20 @@ struct pw_sock {
 	__u8 laddr[PW_ADDR_LEN];
 	__u8 raddr[PW_ADDR_LEN];
 	char comm[PW_COMM_LEN];
+	__u32 ttl_ms; /* TIME_WAIT (origin PW_ORIGIN_TCP_ITER): time left before it expires */
+	__u32 pad2;
+};
+
+/*
+ * Where a pw_sock came from. iter/task_file sees sockets that processes
+ * hold (with their owner); iter/tcp and iter/udp see one network
+ * namespace's hash tables, with what no process holds any more: TIME_WAIT
+ * and orphaned sockets (pid 0, no comm).
+ */
+enum pw_sock_origin {
+	PW_ORIGIN_TASK_FILE = 0,
+	PW_ORIGIN_TCP_ITER = 1,
+	PW_ORIGIN_UDP_ITER = 2,
 };
 
 /* What an inbound packet to a port was (pw_inbound.probe, pw_flow.probes). */
@@ -243,7 +259,7 @@ struct pw_kfilter {
 #define PW_KIND_LISTENER_CLOSE (1 << 15)
 
 _Static_assert(sizeof(struct pw_event) == 136, "pw_event layout changed");
-_Static_assert(sizeof(struct pw_sock) == 96, "pw_sock layout changed");
+_Static_assert(sizeof(struct pw_sock) == 104, "pw_sock layout changed");
 _Static_assert(sizeof(struct pw_inbound) == 56, "pw_inbound layout changed");
 _Static_assert(sizeof(struct pw_port_key) == 8, "pw_port_key layout changed");
 _Static_assert(sizeof(struct pw_port_stats) == 72, "pw_port_stats layout changed");

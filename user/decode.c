@@ -96,6 +96,16 @@ static void put_addr(int family, const uint8_t *a, char *out, size_t len)
 		pw_format_addr(family, a, out, len);
 }
 
+/* Canonical bytes for the model's keys: IPv4 (mapped or not) in the first 4. */
+static void put_raw(int family, const uint8_t *a, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (family == 4 && is_v4mapped(a))
+		memcpy(out, a + 12, 4);
+	else
+		memcpy(out, a, family == 4 ? 4 : 16);
+}
+
 int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct pw_ev *out)
 {
 	const struct pw_event *e = data;
@@ -131,11 +141,13 @@ int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct p
 	out->result = e->result;
 	out->async = e->flags & PW_F_ASYNC;
 	out->listener = e->flags & PW_F_LISTENER;
+	out->time_wait = e->kind == PW_EV_CLOSE && (e->flags & PW_F_TIME_WAIT);
+	out->autobind = e->kind == PW_EV_BIND && (e->flags & PW_F_AUTOBIND);
 	out->lifetime_known = e->kind == PW_EV_CLOSE && !(e->flags & PW_F_NO_LIFETIME);
 	out->lifetime_ns = e->lifetime_ns;
 	out->sock_ino = e->sock_ino;
 	out->has_remote = e->kind != PW_EV_BIND && e->kind != PW_EV_LISTEN &&
-			  !(e->kind == PW_EV_CLOSE && out->listener) &&
+			  !(e->kind == PW_EV_CLOSE && (out->listener || (!e->rport && is_zero(e->raddr)))) &&
 			  !(e->kind == PW_EV_ACCEPT && e->result < 0);
 
 	out->family = e->family == PW_AF_INET ? 4 : 6;
@@ -147,6 +159,9 @@ int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct p
 			out->family = 4;
 	}
 	put_addr(out->family, e->laddr, out->local_addr, sizeof(out->local_addr));
+	put_raw(out->family, e->laddr, out->local_raw);
+	if (out->has_remote)
+		put_raw(out->family, e->raddr, out->remote_raw);
 	if (out->has_remote)
 		put_addr(out->family, e->raddr, out->remote_addr, sizeof(out->remote_addr));
 	ret = 0;

@@ -34,10 +34,15 @@ struct pw_ev {
 	bool has_remote;
 	char local_addr[INET6_ADDRSTRLEN];
 	char remote_addr[INET6_ADDRSTRLEN];
+	/* The same addresses as bytes: IPv4 in the first 4, the rest zero. */
+	uint8_t local_raw[16];
+	uint8_t remote_raw[16];
 	uint16_t local_port, remote_port, req_port;
 	int32_t result;
 	bool async;
 	bool listener;
+	bool time_wait; /* close: a TIME_WAIT socket holds the 4-tuple for 60 s */
+	bool autobind;  /* bind: done by sendto()/sendmsg() on an unbound UDP socket */
 	bool lifetime_known;
 	uint64_t lifetime_ns;
 	uint64_t sock_ino;

@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 		ret = pw_cmd_trace(&o);
 		break;
 	case PW_CMD_PORTS:
+	case PW_CMD_POOLS:
 		ret = pw_cmd_ports(&o);
 		break;
 	case PW_CMD_TOP:

@@ -58,7 +58,8 @@ void pw_usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  trace              live stream of port events\n"
-	      "  ports              snapshot of every bound and listening port\n"
+	      "  ports              snapshot of every bound and listening port, and the ephemeral pools\n"
+	      "  pools              snapshot of every namespace's ephemeral-port pools\n"
 	      "  top                live per-port table (plain tables when not on a terminal)\n"
 	      "  watch              long-running detector: alerts and periodic port records\n"
 	      "  check              what this kernel offers portwatch; exit 0 if it can run\n"
@@ -253,7 +254,7 @@ int pw_opts_parse(int argc, char **argv, struct pw_opts *o, char *err, size_t er
 			enum pw_cmd cmd;
 		} cmds[] = { { "trace", PW_CMD_TRACE }, { "ports", PW_CMD_PORTS },
 			     { "top", PW_CMD_TOP }, { "watch", PW_CMD_WATCH },
-			     { "check", PW_CMD_CHECK } };
+			     { "check", PW_CMD_CHECK }, { "pools", PW_CMD_POOLS } };
 		size_t i;
 
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -16,6 +16,7 @@ enum pw_cmd {
 	PW_CMD_TOP,
 	PW_CMD_WATCH,
 	PW_CMD_CHECK,
+	PW_CMD_POOLS,
 	PW_CMD_HELP,
 	PW_CMD_VERSION,
 };

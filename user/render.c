@@ -77,6 +77,8 @@ void pw_render_json(struct json_writer *jw, const struct pw_ev *ev)
 	switch (ev->kind) {
 	case PW_EV_BIND:
 		jw_kv_uint(jw, "requested_port", ev->req_port);
+		jw_key(jw, "autobind");
+		jw_bool(jw, ev->autobind);
 		break;
 	case PW_EV_LISTEN:
 		jw_kv_uint(jw, "backlog", ev->backlog);
@@ -97,6 +99,8 @@ void pw_render_json(struct json_writer *jw, const struct pw_ev *ev)
 	case PW_EV_CLOSE:
 		jw_key(jw, "listener");
 		jw_bool(jw, ev->listener);
+		jw_key(jw, "time_wait");
+		jw_bool(jw, ev->time_wait);
 		if (ev->lifetime_known)
 			jw_kv_uint(jw, "lifetime_us", ev->lifetime_ns / 1000);
 		else
@@ -163,12 +167,20 @@ void pw_render_text(FILE *f, const struct pw_ev *ev)
 	else
 		snprintf(remote, sizeof(remote), "-");
 	extra[0] = '\0';
-	if (ev->kind == PW_EV_BIND && ev->req_port == 0 && ev->result == 0)
+	if (ev->kind == PW_EV_BIND && ev->autobind && ev->result == 0)
+		snprintf(extra, sizeof(extra), " (send on an unbound socket: kernel chose %u)",
+			 ev->local_port);
+	else if (ev->kind == PW_EV_BIND && ev->autobind)
+		snprintf(extra, sizeof(extra), " (send on an unbound socket)");
+	else if (ev->kind == PW_EV_BIND && ev->req_port == 0 && ev->result == 0)
 		snprintf(extra, sizeof(extra), " (port 0: kernel chose %u)", ev->local_port);
 	else if (ev->kind == PW_EV_LISTEN)
 		snprintf(extra, sizeof(extra), " backlog %u", ev->backlog);
 	else if (ev->kind == PW_EV_CLOSE && ev->lifetime_known)
-		snprintf(extra, sizeof(extra), " after %.3f s", (double)ev->lifetime_ns / 1e9);
+		snprintf(extra, sizeof(extra), " after %.3f s%s", (double)ev->lifetime_ns / 1e9,
+			 ev->time_wait ? ", TIME_WAIT 60 s" : "");
+	else if (ev->kind == PW_EV_CLOSE && ev->time_wait)
+		snprintf(extra, sizeof(extra), " TIME_WAIT 60 s");
 	else if (ev->count)
 		snprintf(extra, sizeof(extra), " x%" PRIu64 "%s%s%s%s", ev->count, ev->probe ? " " : "",
 			 ev->probe ? ev->probe : "", ev->port_state ? " port " : "",

@@ -11,6 +11,7 @@
 #include "inreader.h"
 #include "loader.h"
 #include "log.h"
+#include "poolcensus.h"
 #include "session.h"
 
 #define POLL_MS 100
@@ -55,10 +56,14 @@ void pw_session_counters(struct pw_session *s, uint64_t out[PW_CNT__MAX])
 
 static void deliver(struct pw_session *s, struct pw_ev *ev)
 {
+	struct pw_pool_failure fail;
+
 	if (!pw_filter_match(&s->opts->filter, ev))
 		return;
 	if (s->ops->model)
 		pw_model_event(s->ops->model, ev);
+	if (s->ops->pools && pw_pools_event(s->ops->pools, ev, &fail) && s->ops->pool_failure)
+		s->ops->pool_failure(s->ops->ctx, &fail);
 	if (s->ops->event)
 		s->ops->event(s->ops->ctx, ev);
 	s->shown++;
@@ -122,17 +127,46 @@ static int census_sock(void *ctx, const struct pw_sock *sk)
 	return 0;
 }
 
-/* One census pass into the model. Returns 0 or -errno. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One census pass into the model and the pools. Returns 0 or -errno. */
 static int census_pass(struct pw_session *s)
 {
 	struct pw_census_filter f = { .netns = s->opts->filter.netns };
+	struct pw_pools_census_stats st;
+	struct pw_model *m = s->ops->model;
 	int ret;
 
-	pw_model_census_begin(s->ops->model);
-	ret = pw_census_run(s->census, &f, census_sock, s->ops->model);
-	if (!ret)
-		pw_model_census_end(s->ops->model);
+	/* Events the kernel sent before the pass must not land after it. */
+	pw_loader_poll(s->loader, 0);
+	if (m)
+		pw_model_census_begin(m);
+	if (s->ops->pools) {
+		ret = pw_pools_census(s->ops->pools, s->census, f.netns, m ? census_sock : NULL, m, &st);
+		if (!ret)
+			pw_info("census: %u sockets, %u namespaces walked (%u could not be entered) "
+				"in %.1f ms", st.sockets, st.namespaces, st.unreachable,
+				(double)st.elapsed_ns / 1e6);
+	} else {
+		ret = pw_census_run(s->census, &f, census_sock, m);
+	}
+	if (!ret && m)
+		pw_model_census_end(m);
 	return ret;
+}
+
+static void pool_alert(void *ctx, const struct pw_pool_view *v)
+{
+	struct pw_session *s = ctx;
+
+	if (s->ops->pool_alert)
+		s->ops->pool_alert(s->ops->ctx, v);
 }
 
 int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
@@ -173,7 +207,7 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 	}
 	/* After attaching: sockets born since are known already and kept. */
 	n = pw_census_seed_owners(s.census);
-	if (n < 0 || (ops->model && (n = census_pass(&s)) < 0)) {
+	if (n < 0 || ((ops->model || ops->pools) && (n = census_pass(&s)) < 0)) {
 		pw_err("socket census failed: %s", strerror(-n));
 		goto out;
 	}
@@ -201,10 +235,18 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 		if (now_ms() >= next_walk) {
 			pw_inreader_walk(s.inreader);
 			next_walk += walk_ms;
+			if (ops->pools) {
+				/*
+				 * New namespaces at once; the others' sysctls every
+				 * second while few, else at census passes.
+				 */
+				pw_pools_read_ranges(ops->pools, pw_pools_netns_list(ops->pools, NULL, 0) <= 64);
+				pw_pools_tick(ops->pools, mono_ns(), pool_alert, &s);
+			}
 			if (ops->second)
 				ops->second(ops->ctx);
 		}
-		if (ops->model && now_ms() >= next_census) {
+		if ((ops->model || ops->pools) && now_ms() >= next_census) {
 			census_pass(&s);
 			next_census += census_ms;
 		}
@@ -221,8 +263,10 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 	/* What the kernel already counted belongs to the run: drain it all. */
 	pw_loader_poll(s.loader, 0);
 	pw_inreader_walk(s.inreader);
-	if (ops->model)
+	if (ops->model || ops->pools)
 		census_pass(&s);
+	if (ops->pools)
+		pw_pools_tick(ops->pools, mono_ns(), pool_alert, &s);
 	if (ops->tick)
 		ops->tick(ops->ctx, NULL); /* the final tick: print totals */
 	fflush(stdout);

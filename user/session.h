@@ -15,6 +15,7 @@
 #include "inreader.h"
 #include "model.h"
 #include "opts.h"
+#include "pools.h"
 
 struct pw_session;
 
@@ -29,6 +30,10 @@ struct pw_session_ops {
 	int (*tick)(void *ctx, struct pw_session *s);
 	void *ctx;
 	struct pw_model *model; /* fed with census passes, events and counters; may be NULL */
+	/* Ephemeral-port pools: fed with events and census passes, counted every second. */
+	struct pw_pools *pools; /* may be NULL */
+	void (*pool_alert)(void *ctx, const struct pw_pool_view *v);     /* may be NULL */
+	void (*pool_failure)(void *ctx, const struct pw_pool_failure *f); /* may be NULL */
 	unsigned tick_ms;   /* default 1000 */
 	unsigned walk_ms;   /* inbound map walk; default 1000 */
 	unsigned census_ms; /* census pass (with a model); default 10000 */
@@ -38,6 +43,9 @@ struct pw_session_ops {
 
 /* What the port model needs from the trace programs: no connects, no connection closes. */
 #define PW_MODEL_KINDS ((1 << PW_EV_BIND) | (1 << PW_EV_LISTEN) | (1 << PW_EV_ACCEPT) | PW_KIND_LISTENER_CLOSE)
+
+/* What the pools need: every port taken and given back. */
+#define PW_POOL_KINDS ((1 << PW_EV_BIND) | (1 << PW_EV_LISTEN) | (1 << PW_EV_CONNECT) | (1 << PW_EV_CLOSE))
 
 /* Run a session; returns the exit status (0, or 1 with a reason printed). */
 int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops);

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "log.h"
 #include "model.h"
+#include "poolview.h"
 #include "portview.h"
 #include "scan.h"
 #include "session.h"
@@ -23,6 +24,7 @@ struct top_ctx {
 	struct pw_topview *tv; /* NULL: plain tables (or JSON with -j) */
 	struct json_writer *jw;
 	struct pw_scan *scan;
+	struct pw_pools *pools;
 	int64_t clock_offset;
 	struct pw_view_filter filter;
 	enum pw_sort sort;
@@ -56,6 +58,63 @@ static void on_scan(void *vctx, const struct pw_scan_alert *a)
 	pw_model_note(t->model, &al);
 }
 
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Pool alerts go to the alerts pane (plain mode: after the tables). */
+static void on_pool_alert(void *vctx, const struct pw_pool_view *v)
+{
+	struct top_ctx *t = vctx;
+	struct pw_alert al;
+
+	pw_exhaustion_to_alert(v, wall_ns(), &al);
+	pw_model_note(t->model, &al);
+}
+
+static void on_pool_failure(void *vctx, const struct pw_pool_failure *f)
+{
+	struct top_ctx *t = vctx;
+	struct pw_alert al;
+
+	pw_failure_to_alert(f, &al);
+	pw_model_note(t->model, &al);
+}
+
+#define TOP_POOLS 4
+
+struct top_pools {
+	const struct pw_view_filter *filter;
+	struct pw_pool_view v[TOP_POOLS];
+	int n;
+};
+
+/* Keep the fullest pools (by share of capacity) of the shown namespace. */
+static void keep_fullest(void *ctx, const struct pw_pool_view *v)
+{
+	struct top_pools *tp = ctx;
+	int i;
+
+	for (i = tp->n; i > 0; i--) {
+		const struct pw_pool_view *o = &tp->v[i - 1];
+
+		if ((uint64_t)o->in_use * (v->capacity ? v->capacity : 1) >=
+		    (uint64_t)v->in_use * (o->capacity ? o->capacity : 1))
+			break;
+	}
+	if (i >= TOP_POOLS)
+		return;
+	memmove(&tp->v[i + 1], &tp->v[i],
+		(size_t)((tp->n < TOP_POOLS ? tp->n : TOP_POOLS - 1) - i) * sizeof(tp->v[0]));
+	tp->v[i] = *v;
+	if (tp->n < TOP_POOLS)
+		tp->n++;
+}
+
 static void top_flow(void *vctx, const struct pw_flow_delta *d)
 {
 	struct top_ctx *t = vctx;
@@ -74,8 +133,21 @@ static void draw(struct top_ctx *t, struct pw_session *s, const struct pw_port_v
 {
 	struct pw_alert alerts[TOP_ALERTS];
 	uint64_t cnt[PW_CNT__MAX] = {};
-	char status[256];
-	int na = pw_model_recent(t->model, alerts, TOP_ALERTS), i;
+	char status[256], prow[TOP_POOLS + 1][PW_ROW_MAX];
+	const char *prows[TOP_POOLS + 1];
+	struct top_pools tp = { .filter = &t->filter };
+	int na = pw_model_recent(t->model, alerts, TOP_ALERTS), i, np = 0;
+
+	pw_pools_each(t->pools, t->filter.netns, keep_fullest, &tp);
+	if (tp.n) {
+		pw_format_pool_header(prow[0], sizeof(prow[0]));
+		prows[np++] = prow[0];
+		for (i = 0; i < tp.n; i++) {
+			pw_format_pool_row(prow[np], sizeof(prow[np]), &tp.v[i]);
+			prows[np] = prow[np];
+			np++;
+		}
+	}
 
 	if (t->tv) {
 		pw_session_counters(s, cnt);
@@ -85,15 +157,21 @@ static void draw(struct top_ctx *t, struct pw_session *s, const struct pw_port_v
 			 n, pw_sort_name(t->sort), t->filter.netns ? "" : "all", t->filter.netns,
 			 t->filter.comm[0] ? t->filter.comm : "any",
 			 t->filter.active_only ? ", active only" : "", (unsigned long long)cnt[PW_CNT_LOST]);
-		pw_topview_draw(t->tv, v, n, alerts, na, status);
+		pw_topview_draw(t->tv, v, n, alerts, na, status, prows, np);
 	} else if (t->opts->json) {
 		for (i = 0; i < n; i++) {
 			pw_render_port_json(t->jw, &v[i]);
 			jw_flush_line(t->jw, stdout);
 		}
+		for (i = 0; i < tp.n; i++) {
+			pw_render_pool_json(t->jw, &tp.v[i], wall_ns());
+			jw_flush_line(t->jw, stdout);
+		}
 		fflush(stdout);
 	} else {
 		pw_render_port_table(stdout, v, n);
+		for (i = 0; i < np; i++)
+			printf("%s\n", prows[i]);
 		for (i = 0; i < na; i++)
 			pw_render_alert_text(stdout, &alerts[i]);
 		fputc('\n', stdout);
@@ -154,7 +232,8 @@ int pw_cmd_top(const struct pw_opts *o)
 	t.jw = jw_new();
 	t.model = pw_model_new(NULL, NULL, NULL, t.clock_offset);
 	t.scan = pw_scan_new(NULL, on_scan, &t);
-	if (!t.model || !t.jw || !t.scan) {
+	t.pools = pw_pools_new();
+	if (!t.model || !t.jw || !t.scan || !t.pools) {
 		pw_err("out of memory");
 		goto out;
 	}
@@ -174,12 +253,16 @@ int pw_cmd_top(const struct pw_opts *o)
 	}
 	ops.quiet_ready = t.tv != NULL;
 	ops.model = t.model;
-	ops.kinds = PW_MODEL_KINDS;
+	ops.pools = t.pools;
+	ops.pool_alert = on_pool_alert;
+	ops.pool_failure = on_pool_failure;
+	ops.kinds = PW_MODEL_KINDS | PW_POOL_KINDS;
 	ops.tick_ms = t.tv ? KEY_POLL_MS : t.interval_ms;
 	ret = pw_session_run(o, &ops);
 out:
 	pw_topview_close(t.tv);
 	pw_scan_free(t.scan);
+	pw_pools_free(t.pools);
 	pw_model_free(t.model);
 	jw_free(t.jw);
 	return ret;

@@ -225,10 +225,11 @@ static attr_t alert_attr(const struct pw_topview *tv, const struct pw_alert *a)
 }
 
 void pw_topview_draw(struct pw_topview *tv, const struct pw_port_view *v, int n,
-		     const struct pw_alert *alerts, int n_alerts, const char *status)
+		     const struct pw_alert *alerts, int n_alerts, const char *status,
+		     const char *const *pool_rows, int n_pool_rows)
 {
 	char line[PW_ROW_MAX], esc[PROMPT_MAX * 4 + 1], title[128], more[48];
-	int rows, cols, body, n_alert_lines, pane, shown, i;
+	int rows, cols, body, n_alert_lines, pane, shown, i, pools;
 
 	if (tv->resized) {
 		/* A resize leaves garbage erase() would not repaint. */
@@ -243,7 +244,11 @@ void pw_topview_draw(struct pw_topview *tv, const struct pw_port_view *v, int n,
 	if (n_alert_lines < 1)
 		n_alert_lines = 0;
 	pane = n_alert_lines ? n_alert_lines + 1 : 0;
-	body = rows - 2 - pane;
+	/* The pools pane: its header and at most 4 pools, if the screen has room. */
+	pools = n_pool_rows > 5 ? 5 : n_pool_rows;
+	if (rows - 2 - pane - pools < 3)
+		pools = 0;
+	body = rows - 2 - pane - pools;
 	if (body < 0)
 		body = 0;
 
@@ -265,6 +270,9 @@ void pw_topview_draw(struct pw_topview *tv, const struct pw_port_view *v, int n,
 	}
 	if (n == 0 && body > 0)
 		put_row(2, "no ports", A_DIM, false);
+
+	for (i = 0; i < pools; i++)
+		put_row(rows - pane - pools + i, pool_rows[i], i ? A_NORMAL : A_BOLD, false);
 
 	if (pane) {
 		more[0] = '\0';

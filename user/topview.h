@@ -46,10 +46,13 @@ int pw_topview_input(struct pw_topview *tv, struct pw_view_filter *filter, enum 
  * - 12 ports, sort: activity, netns: all"; replaced by the prompt while
  * one is open), the column header, as many of the n ports in v as fit
  * (exposed and new ones highlighted), and up to 5 of the n_alerts in the
- * order given (pw_model_recent(): newest first). Nothing is written past
+ * order given (pw_model_recent(): newest first), and above the alerts a
+ * pane of ephemeral-pool rows (pool_rows[0] is their header; up to 4 rows
+ * after it, none when n_pool_rows is 0). Nothing is written past
  * the screen's edge; every string is escaped for the terminal.
  */
 void pw_topview_draw(struct pw_topview *tv, const struct pw_port_view *v, int n,
-		     const struct pw_alert *alerts, int n_alerts, const char *status);
+		     const struct pw_alert *alerts, int n_alerts, const char *status,
+		     const char *const *pool_rows, int n_pool_rows);
 
 #endif /* PW_TOPVIEW_H */

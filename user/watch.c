@@ -12,6 +12,8 @@
 #include "loader.h"
 #include "log.h"
 #include "model.h"
+#include "poolcensus.h"
+#include "poolview.h"
 #include "portview.h"
 #include "scan.h"
 #include "session.h"
@@ -24,7 +26,100 @@ struct watch_ctx {
 	int64_t clock_offset;
 	struct pw_baseline *baseline;
 	struct json_writer *jw;
+	struct pw_pools *pools;
 };
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void print_pool_alert(void *vctx, const struct pw_pool_view *v)
+{
+	struct watch_ctx *w = vctx;
+	uint64_t now = wall_ns();
+	struct pw_alert al;
+
+	if (w->opts->json) {
+		pw_render_exhaustion_json(w->jw, v, now);
+		jw_flush_line(w->jw, stdout);
+	} else {
+		pw_render_exhaustion_text(stdout, v, now);
+	}
+	fflush(stdout);
+	pw_exhaustion_to_alert(v, now, &al);
+	pw_model_note(w->model, &al);
+}
+
+static void print_pool_failure(void *vctx, const struct pw_pool_failure *f)
+{
+	struct watch_ctx *w = vctx;
+	struct pw_alert al;
+
+	if (w->opts->json) {
+		pw_render_failure_json(w->jw, f);
+		jw_flush_line(w->jw, stdout);
+	} else {
+		pw_render_failure_text(stdout, f);
+	}
+	fflush(stdout);
+	pw_failure_to_alert(f, &al);
+	pw_model_note(w->model, &al);
+}
+
+struct pool_list {
+	struct pw_pool_view *v;
+	int n, cap;
+};
+
+static void collect_pool(void *ctx, const struct pw_pool_view *v)
+{
+	struct pool_list *l = ctx;
+	struct pw_pool_view *grown;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		grown = realloc(l->v, (size_t)l->cap * sizeof(*grown));
+		if (!grown)
+			return;
+		l->v = grown;
+	}
+	l->v[l->n++] = *v;
+}
+
+static int by_pool(const void *a, const void *b)
+{
+	const struct pw_pool_view *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return y->in_use < x->in_use ? -1 : y->in_use > x->in_use;
+}
+
+/* Every pool of the filtered namespace with something in use. */
+static void print_pools(struct watch_ctx *w)
+{
+	struct pool_list l = { 0 };
+	uint64_t now = wall_ns();
+	int i;
+
+	pw_pools_each(w->pools, w->opts->filter.netns, collect_pool, &l);
+	if (l.n)
+		qsort(l.v, (size_t)l.n, sizeof(l.v[0]), by_pool);
+	for (i = 0; i < l.n && w->opts->json; i++) {
+		pw_render_pool_json(w->jw, &l.v[i], now);
+		jw_flush_line(w->jw, stdout);
+	}
+	if (!w->opts->json)
+		pw_render_pool_table(stdout, l.v, l.n);
+	free(l.v);
+	fflush(stdout);
+}
 
 static void print_alert(void *vctx, const struct pw_alert *a)
 {
@@ -108,6 +203,8 @@ static int watch_tick(void *vctx, struct pw_session *s)
 	if (!s && w->scan)
 		pw_scan_finish(w->scan, mono_ns());
 	print_ports(w, true);
+	if (w->pools)
+		print_pools(w);
 	return 0;
 }
 
@@ -152,7 +249,8 @@ static int setup(struct watch_ctx *w, const struct pw_opts *o, bool with_alerts)
 		}
 	}
 	w->model = pw_model_new(w->baseline, with_alerts ? print_alert : NULL, w, w->clock_offset);
-	if (!w->model) {
+	w->pools = pw_pools_new();
+	if (!w->model || !w->pools) {
 		pw_err("out of memory");
 		goto out;
 	}
@@ -165,6 +263,7 @@ static void teardown(struct watch_ctx *w)
 {
 	pw_scan_free(w->scan);
 	pw_model_free(w->model);
+	pw_pools_free(w->pools);
 	pw_baseline_free(w->baseline);
 	jw_free(w->jw);
 }
@@ -181,7 +280,10 @@ int pw_cmd_watch(const struct pw_opts *o)
 	if (ret)
 		goto out;
 	ops.model = w.model;
-	ops.kinds = PW_MODEL_KINDS;
+	ops.pools = w.pools;
+	ops.pool_alert = print_pool_alert;
+	ops.pool_failure = print_pool_failure;
+	ops.kinds = PW_MODEL_KINDS | PW_POOL_KINDS;
 	ops.flow = watch_flow;
 	ops.second = watch_second;
 	ops.tick_ms = (unsigned)((o->interval > 0 ? o->interval : 10) * 1000);
@@ -233,9 +335,10 @@ int pw_cmd_ports(const struct pw_opts *o)
 	struct pw_census_filter cf = { .netns = o->filter.netns };
 	struct pw_session_ops ops = {};
 	struct pw_census *census = NULL;
+	struct pw_pools_census_stats st;
 	struct watch_ctx w = {};
 	char err[256];
-	int ret;
+	int ret, r;
 
 	ret = setup(&w, o, false);
 	if (ret)
@@ -244,7 +347,8 @@ int pw_cmd_ports(const struct pw_opts *o)
 	if (o->duration > 0) {
 		/* Observe first, so the counters say something. */
 		ops.model = w.model;
-		ops.kinds = PW_MODEL_KINDS;
+		ops.pools = w.pools;
+		ops.kinds = PW_MODEL_KINDS | PW_POOL_KINDS;
 		ops.ctx = &w;
 		if (pw_session_run(o, &ops))
 			goto out;
@@ -256,19 +360,31 @@ int pw_cmd_ports(const struct pw_opts *o)
 			goto out;
 		}
 		pw_model_census_begin(w.model);
-		if (pw_census_run(census, &cf, ports_census_sock, w.model)) {
-			pw_err("socket census failed");
+		r = pw_pools_census(w.pools, census, cf.netns, ports_census_sock, w.model, &st);
+		if (r) {
+			pw_err("socket census failed: %s", strerror(-r));
 			goto out;
 		}
+		pw_info("census: %u sockets, %u namespaces walked (%u could not be entered) in %.1f ms",
+			st.sockets, st.namespaces, st.unreachable, (double)st.elapsed_ns / 1e6);
 		pw_model_census_end(w.model);
+		pw_pools_tick(w.pools, mono_ns(), NULL, NULL);
 	}
 	/* --write-baseline -: the baseline is the output; a file: both. */
 	if (o->write_baseline && write_baseline(&w, o->write_baseline))
 		goto out;
-	if (o->write_baseline && !strcmp(o->write_baseline, "-"))
+	if (o->write_baseline && !strcmp(o->write_baseline, "-")) {
 		ret = 0;
-	else
+	} else if (o->cmd == PW_CMD_POOLS) {
+		print_pools(&w);
+		ret = 0;
+	} else {
 		ret = print_ports(&w, false) ? 1 : 0;
+		if (!ret && !o->json)
+			fputc('\n', stdout);
+		if (!ret)
+			print_pools(&w);
+	}
 out:
 	pw_census_close(census);
 	teardown(&w);

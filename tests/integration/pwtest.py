@@ -6,9 +6,11 @@ Addresses are 198.18.0.0/15 and 2001:db8::/32 inside namespaces this
 harness creates and deletes; nothing is ever sent anywhere else.
 """
 import atexit
+import datetime
 import ipaddress
 import json
 import os
+import queue
 import signal
 import subprocess
 import tempfile
@@ -19,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("PW_BUILD", os.path.join(ROOT, "build"))
 PORTWATCH = os.path.join(BUILD, "portwatch")
 SOCKPROBE = os.path.join(BUILD, "tests", "progs", "sockprobe")
+PORTLOAD = os.path.join(BUILD, "tests", "progs", "portload")
 
 _TESTS = []
 _NAMESPACES = []
@@ -139,6 +142,59 @@ class Held:
         self.p.wait(timeout=10)
 
 
+class Portload:
+    """A portload run in ns (tests/progs/portload.c). Its JSON lines are read
+    as they come; until() waits for a given event. close() closes its stdin
+    (which releases held sockets) and waits for it to exit."""
+
+    def __init__(self, ns, *args):
+        self.args = [str(a) for a in args]
+        self.p = ns.popen([PORTLOAD] + self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = self.p.pid  # ip netns exec execs portload: same pid
+        self.events = []
+        self._lines = queue.Queue()
+
+        def reader():
+            for line in self.p.stdout:
+                self._lines.put(line)
+            self._lines.put(None)
+
+        threading.Thread(target=reader, daemon=True).start()
+
+    def until(self, *names, timeout=60):
+        """Read events until one whose "event" is in names; return it."""
+        end = time.time() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, end - time.time()))
+            except queue.Empty:
+                raise TestFailure("portload %s: no %s event after %ss; saw %s"
+                                  % (" ".join(self.args), "/".join(names), timeout, json.dumps(self.events)))
+            if line is None:
+                raise TestFailure("portload %s exited (%r) before a %s event; saw %s"
+                                  % (" ".join(self.args), self.p.poll(), "/".join(names), json.dumps(self.events)))
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                raise TestFailure("portload %s: invalid JSON line %r" % (" ".join(self.args), line))
+            self.events.append(ev)
+            if ev.get("event") in names:
+                return ev
+
+    def close(self, timeout=15):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        self.p.wait(timeout=timeout)
+
+
+def epoch(iso_ts):
+    """Seconds since the epoch of portwatch's "2026-11-22T10:00:00.123456Z"."""
+    return datetime.datetime.strptime(iso_ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
 class Tracer:
     """portwatch running with the given arguments; stop() returns events.
     command: trace, watch, top or ports."""
@@ -191,6 +247,64 @@ class Tracer:
                     raise TestFailure("invalid JSON line: %r" % line)
             return events
         return self.raw
+
+
+class _JoinAll:
+    """join() of several threads, for StampedTracer's self.thread."""
+
+    def __init__(self, *threads):
+        self.threads = threads
+
+    def join(self, timeout=None):
+        for t in self.threads:
+            t.join(timeout)
+
+
+class StampedTracer(Tracer):
+    """A Tracer (JSON mode) whose stdout is a pipe read as it comes, each line
+    stamped with time.time() when it arrived: stop() adds "_arrived" to every
+    event, for latency goals as a reader of the output sees them (a tool that
+    buffers its output when it is not a terminal shows up here)."""
+
+    def __init__(self, *args, command="trace"):
+        self.out = tempfile.TemporaryFile()
+        self.arrived = []
+        self.args = [PORTWATCH, command, "-j"] + list(args)
+        self.p = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _PROCS.append(self.p)
+        self.stderr = []
+        ready = threading.Event()
+
+        def copier():
+            for raw in self.p.stdout:
+                self.arrived.append(time.time())
+                self.out.write(raw)
+            self.out.flush()
+
+        def reader():
+            for raw in self.p.stderr:
+                line = raw.decode("utf-8", "replace")
+                self.stderr.append(line)
+                if line.strip() == "portwatch: ready":
+                    ready.set()
+            ready.set()
+
+        threads = [threading.Thread(target=copier, daemon=True), threading.Thread(target=reader, daemon=True)]
+        for t in threads:
+            t.start()
+        self.thread = _JoinAll(*threads)  # Tracer.stop() reads self.out after joining both
+        if not ready.wait(20) or self.p.poll() is not None:
+            self.p.kill()
+            raise TestFailure("portwatch did not become ready (BPF not loadable?): %s"
+                              % "".join(self.stderr).strip())
+
+    def stop(self):
+        events = Tracer.stop(self)
+        if len(events) != len(self.arrived):
+            raise TestFailure("%d events but %d lines stamped" % (len(events), len(self.arrived)))
+        for e, t in zip(events, self.arrived):
+            e["_arrived"] = t
+        return events
 
 
 def find(events, **want):

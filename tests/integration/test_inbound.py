@@ -20,11 +20,13 @@ def pair(tag):
     return srv, cli, addrs
 
 
-def ports_json(*args):
+def ports_json(*args, everything=False):
+    """ports -j: its port records (everything: its pool records too)."""
     r = subprocess.run([PORTWATCH, "ports", "-j"] + list(args), capture_output=True, text=True,
                        timeout=30)
     eq(r.returncode, 0, "ports exit status (%s)" % r.stderr.strip())
-    return [json.loads(l) for l in r.stdout.splitlines()]
+    recs = [json.loads(l) for l in r.stdout.splitlines()]
+    return recs if everything else [r for r in recs if r["type"] == "port"]
 
 
 def by_port(records, port, proto="tcp"):
@@ -56,8 +58,10 @@ def ports_names_real_servers_and_flags_exposure():
     wait_port(cli, s6, 8000)
     wait_port(srv, "127.0.0.1", 6380)
     time.sleep(0.3)
-    recs = ports_json("--netns", srv.name)
-    check(all(r["type"] == "port" and r["netns"] == srv.inode for r in recs), "ports of that namespace")
+    allrecs = ports_json("--netns", srv.name, everything=True)
+    check(all(r["type"] in ("port", "pool") and r["netns"] == srv.inode for r in allrecs),
+          "ports and pools of that namespace only")
+    recs = [r for r in allrecs if r["type"] == "port"]
     ngx = by_port(recs, 8080)
     eq((ngx["state"], ngx["addresses"], ngx["service"]), ("listening", [s4], "http-alt"), "nginx port")
     check(procs["nginx"].pid in [o["pid"] for o in ngx["owners"]] and
