@@ -20,6 +20,38 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 struct pw_census_filter census_filter = {};
 /* Set by userspace for the run that seeds the owners map. */
 bool seed_owners = false;
+/*
+ * How many owners a seeding run may still add. Past the map's size every
+ * insert evicts another (LRU): on a host with 100k sockets that thrash cost
+ * more than the rest of the start-up census, and kept no more owners.
+ */
+__u32 seed_budget = 0;
+
+/*
+ * The iterator gives a task's files one after another: read the task's
+ * identity once per task, not once per socket (a server with 100k
+ * connections is one task). Reset by userspace before every run, since a
+ * freed task's address may come back as another task.
+ */
+__u64 last_task = 0; /* the task below describes; 0: none */
+static __u64 last_cgroup_id;
+static __u32 last_pid, last_uid;
+static char last_comm[PW_COMM_LEN];
+
+static __always_inline void task_identity(struct task_struct *task, struct pw_sock *r)
+{
+	if (last_task != (__u64)task) {
+		last_task = (__u64)task;
+		last_pid = BPF_CORE_READ(task, tgid);
+		last_uid = BPF_CORE_READ(task, cred, uid.val); /* the real uid, as in trace events */
+		last_cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+		BPF_CORE_READ_STR_INTO(&last_comm, task, comm);
+	}
+	r->pid = last_pid;
+	r->uid = last_uid;
+	r->cgroup_id = last_cgroup_id;
+	__builtin_memcpy(r->comm, last_comm, sizeof(r->comm));
+}
 
 /* Remember task as the owner of TCP socket sk unless one is known. */
 static __always_inline void seed_owner(struct task_struct *task, struct sock *sk, const struct pw_sock *r)
@@ -33,7 +65,8 @@ static __always_inline void seed_owner(struct task_struct *task, struct sock *sk
 	o.cgroup_id = r->cgroup_id;
 	o.flags = PW_F_NO_LIFETIME; /* we did not see it start */
 	__builtin_memcpy(o.comm, r->comm, sizeof(o.comm));
-	bpf_map_update_elem(&owners, &key, &o, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&owners, &key, &o, BPF_NOEXIST))
+		seed_budget--;
 }
 
 SEC("iter/task_file")
@@ -56,16 +89,14 @@ int pw_census(struct bpf_iter__task_file *ctx)
 		(!census_filter.proto || r.proto == census_filter.proto) &&
 		(!census_filter.lport || r.lport == census_filter.lport);
 	/* Seeding covers every TCP socket; the filter only chooses what is reported. */
-	seed = seed_owners && r.proto == PW_PROTO_TCP;
+	seed = seed_owners && seed_budget && r.proto == PW_PROTO_TCP;
 	if (!match && !seed)
 		return 0;
 	pw_sk_endpoints(sk, r.family, r.laddr, &r.lport, r.raddr, &r.rport);
 	r.rec_type = PW_REC_SOCK;
 	r.state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	r.pid = BPF_CORE_READ(task, tgid);
-	r.uid = BPF_CORE_READ(task, cred, uid.val); /* the real uid, as in trace events */
+	task_identity(task, &r);
 	r.fd = ctx->fd;
-	r.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	/*
 	 * No tracepoint reports an accept-queue overflow and, on 6.x, the drop
 	 * carries no specific reason; tcp_listendrop() counts it in the
@@ -73,7 +104,6 @@ int pw_census(struct bpf_iter__task_file *ctx)
 	 */
 	if (r.proto == PW_PROTO_TCP && r.state == PW_TCP_LISTEN)
 		r.drops = BPF_CORE_READ(sk, sk_drops.counter);
-	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
 	if (seed)
 		seed_owner(task, sk, &r);
 	if (match)
@@ -217,6 +247,21 @@ static __always_inline bool hash_sock(const struct sock_common *skc, __u8 proto,
 	return true;
 }
 
+/*
+ * Set by userspace: report only sockets no file refers to. iter/task_file
+ * has the others already, with their owners; on a server that is nearly
+ * every socket, and each one skipped here is a record userspace does not
+ * read twice.
+ */
+bool unheld_only = false;
+
+static __always_inline bool held_by_file(const struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+
+	return sock && sock->file;
+}
+
 SEC("iter/tcp")
 int pw_census_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -246,7 +291,7 @@ int pw_census_tcp(struct bpf_iter__tcp *ctx)
 		r.ttl_ms = tw_ttl_ms(tw);
 	} else {
 		tp = bpf_skc_to_tcp_sock(skc);
-		if (!tp)
+		if (!tp || (unheld_only && held_by_file(&tp->inet_conn.icsk_inet.sk)))
 			return 0;
 		r.state = state;
 		r.sock_ino = sk_ino(&tp->inet_conn.icsk_inet.sk);
@@ -269,7 +314,7 @@ int pw_census_udp(struct bpf_iter__udp *ctx)
 		return 0;
 	sk = &udp->inet.sk;
 	/* The UDP table also holds UDP-Lite sockets on kernels that still have them. */
-	if (sk->sk_protocol != PW_PROTO_UDP)
+	if (sk->sk_protocol != PW_PROTO_UDP || (unheld_only && held_by_file(sk)))
 		return 0;
 	if (!hash_sock(&sk->__sk_common, PW_PROTO_UDP, PW_ORIGIN_UDP_ITER, ctx->uid, &r) || !r.lport)
 		return 0;

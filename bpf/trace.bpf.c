@@ -85,6 +85,14 @@ struct {
 	__type(value, struct handoff);
 } handoffs SEC(".maps");
 
+/* TCP sockets bound by bind() and not connected or listening since (pw_destroy_sock). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} bound_only SEC(".maps");
+
 static __always_inline bool pid_wanted(__u64 pid_tgid)
 {
 	return !kfilter.pid || (__u32)(pid_tgid >> 32) == kfilter.pid;
@@ -248,6 +256,8 @@ int pw_exit_bind(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pw_event e = {};
 	struct call_args a;
+	__u8 one = 1;
+	__u64 key;
 	struct sock *sk = begin_exit(&e, &a, PW_EV_BIND, ctx->ret);
 
 	if (!sk)
@@ -256,6 +266,10 @@ int pw_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	if (e.result == 0) {
 		pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
 		e.rport = 0;
+		if (e.proto == PW_PROTO_TCP && track_connections()) {
+			key = (__u64)sk;
+			bpf_map_update_elem(&bound_only, &key, &one, BPF_ANY);
+		}
 	} else {
 		__builtin_memcpy(e.laddr, e.req_addr, sizeof(e.laddr));
 		e.lport = e.req_port;
@@ -687,6 +701,8 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	} else if (newstate == PW_TCP_SYN_SENT || newstate == PW_TCP_LISTEN) {
 		/* connect()/listen(): process context, the caller owns it. */
+		/* From here its end is a state change of its own. */
+		bpf_map_delete_elem(&bound_only, &key);
 		if (!pid_wanted(bpf_get_current_pid_tgid()))
 			return 0;
 		owner_from_task(&o);
@@ -711,16 +727,28 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE &&
 		   (track_connections() || oldstate == PW_TCP_LISTEN)) {
 		close_event(sk, key, oldstate);
-	} else if (newstate == PW_TCP_CLOSE && oldstate == PW_TCP_CLOSE && track_connections() &&
-		   BPF_CORE_READ(sk, __sk_common.skc_num)) {
-		/*
-		 * tcp_close() of a socket that was bound but never connected or
-		 * listening (or whose connect failed after a bind): CLOSE -> CLOSE,
-		 * and the port it held by bind() goes back to the pool. skc_num,
-		 * not inet_sport: a refused connect put its port back already and
-		 * zeroed skc_num, but left inet_sport behind.
-		 */
-		close_event(sk, key, oldstate);
 	}
+	return 0;
+}
+
+/*
+ * A TCP socket bound and then closed without connect() or listen() never
+ * changes state: tcp_close() of a socket in CLOSE goes straight to its
+ * destruction, and the port bind() took goes back to the pool unseen by
+ * inet_sock_set_state. tcp:tcp_destroy_sock fires there, before the port
+ * is put back. Only sockets still in this map (bound by a bind() we saw,
+ * not connected or listening since) are reported: every other socket's
+ * end was reported already, at its last state change.
+ */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(pw_destroy_sock, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (!bpf_map_lookup_elem(&bound_only, &key))
+		return 0;
+	bpf_map_delete_elem(&bound_only, &key);
+	if (BPF_CORE_READ(sk, __sk_common.skc_num))
+		close_event(sk, key, PW_TCP_CLOSE);
 	return 0;
 }

@@ -190,20 +190,23 @@ int pw_census_run(struct pw_census *c, const struct pw_census_filter *f, pw_cens
 	int n;
 
 	c->skel->bss->census_filter = f ? *f : any;
+	c->skel->bss->last_task = 0;
 	n = read_iter(c, c->link, fn, ctx, &stop);
 	c->last_count = n > 0 ? (unsigned)n : 0;
 	return n < 0 ? n : 0;
 }
 
-int pw_census_netns_sockets(struct pw_census *c, pw_census_fn fn, void *ctx)
+static int netns_walk(struct pw_census *c, pw_census_fn fn, void *ctx, bool unheld_only, bool tcp_too)
 {
 	bool stop = false;
-	int tcp, udp = 0;
+	int tcp = 0, udp = 0;
 
 	c->last_count = 0;
 	if (!c->tcp_link)
 		return -EOPNOTSUPP;
-	tcp = read_iter(c, c->tcp_link, fn, ctx, &stop);
+	c->skel->bss->unheld_only = unheld_only;
+	if (tcp_too)
+		tcp = read_iter(c, c->tcp_link, fn, ctx, &stop);
 	if (tcp < 0)
 		return tcp;
 	if (!stop)
@@ -212,6 +215,21 @@ int pw_census_netns_sockets(struct pw_census *c, pw_census_fn fn, void *ctx)
 		return udp;
 	c->last_count = (unsigned)(tcp + udp);
 	return tcp + udp;
+}
+
+int pw_census_netns_sockets(struct pw_census *c, pw_census_fn fn, void *ctx)
+{
+	return netns_walk(c, fn, ctx, false, true);
+}
+
+int pw_census_netns_unheld(struct pw_census *c, pw_census_fn fn, void *ctx)
+{
+	return netns_walk(c, fn, ctx, true, true);
+}
+
+int pw_census_netns_unheld_udp(struct pw_census *c, pw_census_fn fn, void *ctx)
+{
+	return netns_walk(c, fn, ctx, true, false);
 }
 
 unsigned pw_census_last_count(const struct pw_census *c)
@@ -233,6 +251,8 @@ int pw_census_run_seeding(struct pw_census *c, const struct pw_census_filter *f,
 	int ret;
 
 	c->skel->bss->seed_owners = true;
+	/* Leave a quarter of the map to the connections that start from now on. */
+	c->skel->bss->seed_budget = bpf_map__max_entries(c->skel->maps.owners) / 4 * 3;
 	ret = pw_census_run(c, f, fn, ctx);
 	c->skel->bss->seed_owners = false;
 	return ret;

@@ -57,6 +57,15 @@ int pw_census_run_seeding(struct pw_census *c, const struct pw_census_filter *f,
  * -errno: -EOPNOTSUPP before v5.9.
  */
 int pw_census_netns_sockets(struct pw_census *c, pw_census_fn fn, void *ctx);
+/*
+ * pw_census_netns_sockets() without the sockets a file refers to (which
+ * iter/task_file reports already, with their owners): TIME_WAIT, orphans,
+ * sockets the kernel made for itself (tunnels). A tenth of the records on
+ * a busy host, and the kernel skips most of its per-socket reads.
+ */
+int pw_census_netns_unheld(struct pw_census *c, pw_census_fn fn, void *ctx);
+/* pw_census_netns_unheld() of the UDP table alone (no TCP socket could be unheld). */
+int pw_census_netns_unheld_udp(struct pw_census *c, pw_census_fn fn, void *ctx);
 /* How many records fn saw in the last pw_census_run() or pw_census_netns_sockets(). */
 unsigned pw_census_last_count(const struct pw_census *c);
 /*

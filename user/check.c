@@ -97,6 +97,16 @@ static bool tracepoint_btf(const struct btf *btf, const char *tp)
 	return has_type(btf, name, BTF_KIND_TYPEDEF);
 }
 
+bool pw_kernel_has_tracepoint(const char *tp)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = !libbpf_get_error(btf) && tracepoint_btf(btf, tp);
+
+	if (!libbpf_get_error(btf))
+		btf__free(btf);
+	return has;
+}
+
 void pw_features_probe(struct pw_features *ft)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -148,6 +158,10 @@ void pw_features_probe(struct pw_features *ft)
 	add(ft, "tp_tcp_retransmit_synack", "4.15", "half_open", NULL,
 	    tracepoint_btf(btf, "tcp_retransmit_synack"));
 	add(ft, "tp_tcp_receive_reset", "4.15", "resets_in", NULL, tracepoint_btf(btf, "tcp_receive_reset"));
+	add(ft, "tp_tcp_destroy_sock", "before 6.1", "ports freed by closing a bound-only socket",
+	    "those ports freed at the next census (10 s)", tracepoint_btf(btf, "tcp_destroy_sock"));
+	add(ft, "iter_tcp_udp", "5.9", "TIME_WAIT and orphans in the ephemeral pools",
+	    "TIME_WAIT inferred from closes only", has_type(btf, "bpf_iter__tcp", BTF_KIND_STRUCT));
 	add(ft, "bpf_task_pt_regs", "5.15", "the port of a failed accept", "failed accepts not reported",
 	    has_enum_value(btf, "bpf_func_id", "BPF_FUNC_task_pt_regs"));
 	f = add(ft, "cgroup_v2", "4.5", "--cgroup and owners' cgroup ids", "cgroup ids are 0", false);

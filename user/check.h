@@ -38,4 +38,7 @@ void pw_features_print(FILE *f, const struct pw_features *ft, bool json);
 /* `portwatch check`: exit status 0 when portwatch can run here, else 1. */
 int pw_cmd_check(const struct pw_opts *o);
 
+/* Does the running kernel's BTF describe tracepoint tp (tp_btf programs need it)? */
+bool pw_kernel_has_tracepoint(const char *tp);
+
 #endif /* PW_CHECK_H */

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "check.h"
 #include "loader.h"
 #include "log.h"
 #include "inbound.skel.h"
@@ -214,6 +215,11 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 	/* Wake userspace at a quarter full; below that the poll timer drains. */
 	if (l->skel->rodata->wakeup_bytes > ringbuf_kb * 1024 / 4)
 		l->skel->rodata->wakeup_bytes = ringbuf_kb * 1024 / 4;
+	/* An optional hook: without it, bound-only sockets' ports come back at the next census. */
+	if (!pw_kernel_has_tracepoint("tcp_destroy_sock")) {
+		bpf_program__set_autoload(l->skel->progs.pw_destroy_sock, false);
+		pw_info("no tcp:tcp_destroy_sock tracepoint: closes of bound-only sockets are seen by census");
+	}
 	ret = trace_bpf__load(l->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load BPF programs: %s (run with -vv for the verifier log)",

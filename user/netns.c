@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -28,10 +29,53 @@ uint32_t pw_netns_self(void)
 	return self;
 }
 
+/*
+ * Enter the namespace at path if it is netns: 1 entered, 0 not that one
+ * (or gone), -errno when it was and setns() failed.
+ */
+static int try_enter(const char *path, uint32_t netns, const struct stat *here, int *err)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* ENOENT: it exited. EACCES: worth saying if no one else fits. */
+		if (errno != ENOENT && errno != ESRCH && *err == -ESRCH)
+			*err = -errno;
+		return 0;
+	}
+	/* The fd pins the namespace: whatever the pid does now, this is the check. */
+	if (!fstat(fd, &st) && st.st_ino == netns && st.st_dev == here->st_dev)
+		ret = setns(fd, CLONE_NEWNET) ? -errno : 1;
+	close(fd);
+	return ret;
+}
+
+/* Namespaces kept by `ip netns add` may have no process in them at all. */
+static int enter_by_name(uint32_t netns, const struct stat *here, int *err)
+{
+	char path[300];
+	struct dirent *d;
+	DIR *dir = opendir("/run/netns");
+	int ret = 0;
+
+	if (!dir)
+		return 0;
+	while (!ret && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
+		ret = try_enter(path, netns, here, err);
+	}
+	closedir(dir);
+	return ret;
+}
+
 int pw_netns_enter(uint32_t netns, const uint32_t *pids, size_t npids)
 {
-	struct stat here, st;
-	int saved, fd, ret = -ESRCH;
+	struct stat here;
+	int saved, r, ret = -ESRCH;
 	char path[40];
 	size_t i;
 
@@ -46,28 +90,16 @@ int pw_netns_enter(uint32_t netns, const uint32_t *pids, size_t npids)
 	}
 	if (here.st_ino == netns)
 		return saved;
-	for (i = 0; i < npids; i++) {
+	for (i = 0, r = 0; i < npids && !r; i++) {
 		snprintf(path, sizeof(path), "/proc/%u/ns/net", pids[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			/* ENOENT: it exited. EACCES: worth saying if no one else fits. */
-			if (errno != ENOENT && errno != ESRCH && ret == -ESRCH)
-				ret = -errno;
-			continue;
-		}
-		/* The fd pins the namespace: whatever the pid does now, this is the check. */
-		if (fstat(fd, &st) || st.st_ino != netns || st.st_dev != here.st_dev) {
-			close(fd);
-			continue;
-		}
-		if (setns(fd, CLONE_NEWNET)) {
-			ret = -errno;
-			close(fd);
-			goto fail;
-		}
-		close(fd);
-		return saved;
+		r = try_enter(path, netns, &here, &ret);
 	}
+	if (!r)
+		r = enter_by_name(netns, &here, &ret);
+	if (r > 0)
+		return saved;
+	if (r < 0)
+		ret = r;
 fail:
 	close(saved);
 	return ret;
@@ -216,4 +248,26 @@ int pw_netns_parse_reserved(const char *text, struct pw_port_range *r)
 		if (r->reserved[port / 64] & (1ULL << (port % 64)))
 			r->reserved_in_range++;
 	return 0;
+}
+
+int pw_netns_read_sockstat(uint32_t *tcp_tw, uint32_t *tcp_orphans)
+{
+	/* thread-self: /proc/net is the thread group leader's namespace. */
+	FILE *f = fopen("/proc/thread-self/net/sockstat", "re");
+	char line[256];
+	unsigned inuse, orphan, tw;
+	int ret = -EINVAL;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "TCP: inuse %u orphan %u tw %u", &inuse, &orphan, &tw) == 3) {
+			*tcp_tw = tw;
+			*tcp_orphans = orphan;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
 }

@@ -48,4 +48,11 @@ int pw_netns_read_ports(struct pw_port_range *r);
  */
 int pw_netns_parse_reserved(const char *text, struct pw_port_range *r);
 
+/*
+ * TIME_WAIT sockets of the namespace the calling thread is in now, and
+ * orphaned TCP sockets of the whole host (the kernel keeps no per-namespace
+ * orphan count), from /proc/thread-self/net/sockstat. Returns 0 or -errno.
+ */
+int pw_netns_read_sockstat(uint32_t *tcp_tw, uint32_t *tcp_orphans);
+
 #endif /* PW_NETNS_H */

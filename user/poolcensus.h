@@ -28,6 +28,9 @@ struct pw_pools_census_stats {
  */
 int pw_pools_census(struct pw_pools *p, struct pw_census *c, uint32_t netns, pw_census_fn also,
 		    void *also_ctx, struct pw_pools_census_stats *stats);
+/* The same, also seeding the owners map (pw_census_run_seeding): the start-up pass. */
+int pw_pools_census_seeding(struct pw_pools *p, struct pw_census *c, uint32_t netns,
+			    pw_census_fn also, void *also_ctx, struct pw_pools_census_stats *stats);
 
 /*
  * Read the port-range sysctls of the namespaces the pools know: all of

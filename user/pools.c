@@ -3,7 +3,36 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+
+/*
+ * The holdings table reaches 100k entries at start-up on a busy host:
+ * start it big rather than rehash it ten times, and hash the 44-byte keys
+ * eight bytes at a time (uthash's default, Jenkins, goes byte by byte).
+ */
+#define HASH_INITIAL_NUM_BUCKETS_LOG2 10
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = pw_hash_key((keyptr), (keylen)))
+
+static inline unsigned pw_hash_key(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+
+	for (; len >= 8; len -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, p, len);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	}
+	h ^= h >> 29;
+	return (unsigned)h;
+}
+
 #include <uthash.h>
 
 #include "pools.h"
@@ -20,6 +49,12 @@
 #define RATE_WINDOW_NS (5ULL * NS_PER_S)
 #define RATE_MIN_NS (1500ULL * 1000000ULL) /* no projection from less */
 #define RECENT_NS (1ULL * NS_PER_S)
+/*
+ * An ETA alone raises a warning only from this much history: the first
+ * second of a client that then settles (tcp_tw_reuse taking over its
+ * TIME_WAIT ports, a pool warming up) looks like a flood.
+ */
+#define EVIDENCE_NS (3ULL * NS_PER_S)
 #define ETA_HORIZON_S 3600
 #define WARN_ETA_S 60
 #define CRIT_ETA_S 10
@@ -71,7 +106,7 @@ struct pool_key {
 
 struct sample {
 	uint64_t ns;
-	uint32_t active; /* in use, TIME_WAIT excluded */
+	uint32_t active; /* in use, TIME_WAIT excluded (bind pool: all in use) */
 	uint64_t tw_made;
 	uint64_t allocs;
 };
@@ -115,9 +150,12 @@ struct ns {
 	uint64_t *udp_map;
 	uint64_t *listen_map;   /* for the census: passive sockets share these */
 	uint64_t *live_map;     /* TCP ports some live socket holds (not only TIME_WAIT) */
+	uint64_t *tw_fixed_map; /* TCP ports with a TIME_WAIT connect() may not take over */
+	uint64_t *tw_reuse_map; /* TCP ports with a TIME_WAIT tcp_tw_reuse lets connect() take */
 	uint32_t n_explicit;    /* in range */
 	uint32_t n_tcp;         /* TCP ports in range in use */
 	uint32_t n_tw_only;     /* of those, held by TIME_WAIT alone */
+	uint32_t n_tw_recycled; /* of those, by TIME_WAIT connect() recycles (tcp_tw_reuse) */
 	uint32_t n_udp;
 	uint64_t last_seen;     /* last event or census record from it */
 	unsigned n_pools;       /* this tick */
@@ -173,6 +211,8 @@ static void ns_free_maps(struct ns *n)
 	free(n->udp_map);
 	free(n->listen_map);
 	free(n->live_map);
+	free(n->tw_fixed_map);
+	free(n->tw_reuse_map);
 }
 
 void pw_pools_free(struct pw_pools *p)
@@ -214,7 +254,10 @@ static struct ns *get_ns(struct pw_pools *p, uint32_t netns)
 	n->udp_map = calloc(MAP_WORDS, sizeof(uint64_t));
 	n->listen_map = calloc(MAP_WORDS, sizeof(uint64_t));
 	n->live_map = calloc(MAP_WORDS, sizeof(uint64_t));
-	if (!n->explicit_map || !n->tcp_map || !n->udp_map || !n->listen_map || !n->live_map) {
+	n->tw_fixed_map = calloc(MAP_WORDS, sizeof(uint64_t));
+	n->tw_reuse_map = calloc(MAP_WORDS, sizeof(uint64_t));
+	if (!n->explicit_map || !n->tcp_map || !n->udp_map || !n->listen_map || !n->live_map ||
+	    !n->tw_fixed_map || !n->tw_reuse_map) {
 		ns_free_maps(n);
 		free(n);
 		return NULL;
@@ -329,10 +372,13 @@ static struct hold *find_hold(struct pw_pools *p, const struct hold_key *k)
 	return h;
 }
 
-static struct hold *add_hold(struct pw_pools *p, const struct hold_key *k)
+/* The holding of k, made if new (*fresh, when given, says which). */
+static struct hold *add_hold_fresh(struct pw_pools *p, const struct hold_key *k, bool *fresh)
 {
 	struct hold *h = find_hold(p, k);
 
+	if (fresh)
+		*fresh = !h;
 	if (h)
 		return h;
 	if (p->nholds >= MAX_HOLDINGS) {
@@ -348,6 +394,11 @@ static struct hold *add_hold(struct pw_pools *p, const struct hold_key *k)
 	HASH_ADD(hh, p->holds, k, sizeof(h->k), h);
 	p->nholds++;
 	return h;
+}
+
+static struct hold *add_hold(struct pw_pools *p, const struct hold_key *k)
+{
+	return add_hold_fresh(p, k, NULL);
 }
 
 static void del_hold(struct pw_pools *p, struct hold *h)
@@ -594,6 +645,7 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 	enum pw_pool_kind kind;
 	struct hold_key k;
 	struct hold *h;
+	struct ns *n;
 
 	if (ev->proto != PW_PROTO_TCP && ev->proto != PW_PROTO_UDP)
 		return false;
@@ -634,6 +686,9 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 			h->listener = true;
 			set_owner(h, ev->pid, ev->comm);
 		}
+		n = get_ns(p, ev->netns);
+		if (n)
+			bit_set(n->listen_map, k.lport);
 		break;
 	case PW_EV_CONNECT:
 		if (ev->proto == PW_PROTO_TCP) {
@@ -680,6 +735,7 @@ void pw_pools_census_sock(struct pw_pools *p, const struct pw_sock *s)
 {
 	struct hold_key k = { 0 };
 	struct hold *h;
+	struct ns *n;
 	bool fresh;
 
 	if (s->proto != PW_PROTO_TCP && s->proto != PW_PROTO_UDP)
@@ -687,6 +743,19 @@ void pw_pools_census_sock(struct pw_pools *p, const struct pw_sock *s)
 	ns_add_pid(p, s->netns, s->pid);
 	if (!s->lport)
 		return;
+	n = get_ns(p, s->netns);
+	if (n && s->proto == PW_PROTO_TCP) {
+		/*
+		 * Accepted connections (and their TIME_WAIT) share a listener's
+		 * port: not ephemeral. iter/tcp gives listeners first, so on a
+		 * busy server most are skipped here rather than kept and pruned
+		 * at the end of the pass.
+		 */
+		if (s->state == PW_TCP_LISTEN)
+			bit_set(n->listen_map, s->lport);
+		else if (s->rport && bit_get(n->listen_map, s->lport))
+			return;
+	}
 	k.netns = s->netns;
 	k.proto = s->proto;
 	k.family = s->family == PW_AF_INET ? 4 : 6;
@@ -705,8 +774,7 @@ void pw_pools_census_sock(struct pw_pools *p, const struct pw_sock *s)
 		memmove(k.raddr, k.raddr + 12, 4);
 		memset(k.raddr + 4, 0, 12);
 	}
-	fresh = !find_hold(p, &k);
-	h = add_hold(p, &k);
+	h = add_hold_fresh(p, &k, &fresh);
 	if (!h)
 		return;
 	if (h->gen != p->gen) {
@@ -858,6 +926,8 @@ static void count_holdings(struct pw_pools *p, uint64_t now)
 		memset(n->tcp_map, 0, MAP_WORDS * sizeof(uint64_t));
 		memset(n->udp_map, 0, MAP_WORDS * sizeof(uint64_t));
 		memset(n->live_map, 0, MAP_WORDS * sizeof(uint64_t));
+		memset(n->tw_fixed_map, 0, MAP_WORDS * sizeof(uint64_t));
+		memset(n->tw_reuse_map, 0, MAP_WORDS * sizeof(uint64_t));
 		n->n_explicit = 0;
 	}
 	for (pl = p->pools; pl; pl = pl->hh.next)
@@ -884,19 +954,25 @@ static void count_holdings(struct pw_pools *p, uint64_t now)
 		bit_set(n->tcp_map, h->k.lport);
 		if (h->sockets || !h->tw_until)
 			bit_set(n->live_map, h->k.lport);
+		else if (!h->explicit_port && h->k.rport && tw_reusable(n, h, now))
+			bit_set(n->tw_reuse_map, h->k.lport);
+		else
+			bit_set(n->tw_fixed_map, h->k.lport);
 	}
 
 	/* The bind and UDP pools count ports, whoever shares them. */
 	for (n = p->nss; n; n = n->hh.next) {
 		unsigned port;
 
-		n->n_tcp = n->n_udp = n->n_tw_only = 0;
+		n->n_tcp = n->n_udp = n->n_tw_only = n->n_tw_recycled = 0;
 		for (port = range_lo(n); port <= range_hi(n); port++) {
 			if (!in_range(n, port))
 				continue;
 			n->n_tcp += bit_get(n->tcp_map, port);
 			n->n_udp += bit_get(n->udp_map, port);
 			n->n_tw_only += bit_get(n->tcp_map, port) && !bit_get(n->live_map, port);
+			n->n_tw_recycled += bit_get(n->tw_reuse_map, port) && !bit_get(n->live_map, port) &&
+					    !bit_get(n->tw_fixed_map, port);
 		}
 	}
 
@@ -1030,7 +1106,11 @@ static void make_hint(struct pool *pl, const struct ns *n, struct pw_pool_view *
 		snprintf(whom, sizeof(whom), " (most by pid %u %.16s)", v->top[0].pid, who);
 	switch (pl->k.kind) {
 	case PW_POOL_CONNECT:
-		reuse_helps = !n->range_known || n->range.tw_reuse != 1;
+		/* Already in effect: 1, or 2 (loopback only) towards a loopback address. */
+		reuse_helps = !n->range_known ||
+			      !(n->range.tw_reuse == 1 ||
+				(n->range.tw_reuse == 2 && (is_loopback(pl->k.family, pl->k.daddr) ||
+							    is_loopback(pl->k.family, pl->k.saddr))));
 		if (n->n_explicit >= 2 && n->n_explicit * 3 >= v->in_use && pl->bound_connected * 2 >= n->n_explicit)
 			snprintf(v->hint, sizeof(v->hint),
 				 "%u ports were taken by bind() before connect() and are skipped for every "
@@ -1108,7 +1188,8 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 	struct sample *s;
 	const struct sample *recent;
 	double dt = 0, rdt, growth = 0, tw_rate = 0;
-	uint32_t active;
+	uint32_t active, level;
+	bool bind_pool;
 	bool evidence = false, reuse;
 	int tw_life;
 
@@ -1140,9 +1221,22 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 
 	/* This second's sample, and the rates over the last few. */
 	active = v->in_use > v->time_wait ? v->in_use - v->time_wait : 0;
+	/*
+	 * The bind pool counts ports, and with tcp_tw_reuse one port goes
+	 * through TIME_WAIT many times: project its ports as a whole (their
+	 * growth, less the known TIME_WAIT expiries), not TIME_WAITs made.
+	 */
+	bind_pool = pl->k.kind == PW_POOL_BIND;
+	/*
+	 * Ports whose TIME_WAIT connect() takes over (tcp_tw_reuse) are
+	 * recycled, not consumed: a reusing churn spreads over up to half the
+	 * range, then stays. They count in in_use, not in its growth.
+	 */
+	level = bind_pool ? v->in_use - (n->n_tw_recycled < v->in_use ? n->n_tw_recycled : v->in_use)
+			  : active;
 	s = &pl->hist[pl->nhist % HIST];
 	s->ns = now;
-	s->active = active;
+	s->active = level;
 	s->tw_made = pl->tw_made;
 	s->allocs = pl->allocs;
 	pl->nhist++;
@@ -1150,7 +1244,7 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 	if (then && then != s)
 		dt = (double)(now - then->ns) / NS_PER_S;
 	if (dt > 0) {
-		growth = ((double)active - then->active) / dt;
+		growth = ((double)level - then->active) / dt;
 		tw_rate = (double)(pl->tw_made - then->tw_made) / dt;
 		v->alloc_rate = (double)(pl->allocs - then->allocs) / dt;
 		/*
@@ -1161,7 +1255,7 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 		recent = sample_back(pl, now, RECENT_NS);
 		rdt = recent && recent != s ? (double)(now - recent->ns) / NS_PER_S : 0;
 		if (rdt > 0) {
-			growth = fmin(growth, ((double)active - recent->active) / rdt);
+			growth = fmin(growth, ((double)level - recent->active) / rdt);
 			tw_rate = fmin(tw_rate, (double)(pl->tw_made - recent->tw_made) / rdt);
 		}
 	}
@@ -1171,14 +1265,14 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 			(n->range.tw_reuse == 2 && (is_loopback(pl->k.family, pl->k.daddr) ||
 						    is_loopback(pl->k.family, pl->k.saddr)));
 	tw_life = reuse ? 1 : TW_SECONDS;
-	if (pl->k.kind == PW_POOL_UDP)
+	if (pl->k.kind == PW_POOL_UDP || bind_pool)
 		tw_rate = 0;
 	if (v->capacity && dt * NS_PER_S >= RATE_MIN_NS)
 		v->eta_known = project_eta(v->capacity, active, growth, pl->expiring, v->time_wait,
 					   tw_life, tw_rate, &v->eta_s);
 	else if (v->capacity && v->in_use >= v->capacity)
 		v->eta_known = true; /* dry now: eta 0 */
-	evidence = dt * NS_PER_S >= RATE_MIN_NS &&
+	evidence = dt * NS_PER_S >= EVIDENCE_NS - NS_PER_S / 10 &&
 		   v->in_use * 20 >= v->capacity && v->in_use >= 3;
 	v->severity = severity(pl, v, evidence);
 	if (v->severity >= PW_SEV_WARNING || v->in_use)

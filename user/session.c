@@ -135,8 +135,11 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* One census pass into the model and the pools. Returns 0 or -errno. */
-static int census_pass(struct pw_session *s)
+/*
+ * One census pass into the model and the pools; the first (seed) also
+ * learns the owners of every existing TCP socket. Returns 0 or -errno.
+ */
+static int census_pass(struct pw_session *s, bool seed)
 {
 	struct pw_census_filter f = { .netns = s->opts->filter.netns };
 	struct pw_pools_census_stats st;
@@ -148,13 +151,14 @@ static int census_pass(struct pw_session *s)
 	if (m)
 		pw_model_census_begin(m);
 	if (s->ops->pools) {
-		ret = pw_pools_census(s->ops->pools, s->census, f.netns, m ? census_sock : NULL, m, &st);
+		ret = (seed ? pw_pools_census_seeding : pw_pools_census)(s->ops->pools, s->census, f.netns,
+									 m ? census_sock : NULL, m, &st);
 		if (!ret)
 			pw_info("census: %u sockets, %u namespaces walked (%u could not be entered) "
 				"in %.1f ms", st.sockets, st.namespaces, st.unreachable,
 				(double)st.elapsed_ns / 1e6);
 	} else {
-		ret = pw_census_run(s->census, &f, census_sock, m);
+		ret = (seed ? pw_census_run_seeding : pw_census_run)(s->census, &f, census_sock, m);
 	}
 	if (!ret && m)
 		pw_model_census_end(m);
@@ -206,8 +210,12 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 		goto out;
 	}
 	/* After attaching: sockets born since are known already and kept. */
-	n = pw_census_seed_owners(s.census);
-	if (n < 0 || ((ops->model || ops->pools) && (n = census_pass(&s)) < 0)) {
+	/* One walk both seeds the owners map and feeds the model, when there is one. */
+	if (ops->model || ops->pools)
+		n = census_pass(&s, true);
+	else
+		n = pw_census_seed_owners(s.census);
+	if (n < 0) {
 		pw_err("socket census failed: %s", strerror(-n));
 		goto out;
 	}
@@ -247,7 +255,7 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 				ops->second(ops->ctx);
 		}
 		if ((ops->model || ops->pools) && now_ms() >= next_census) {
-			census_pass(&s);
+			census_pass(&s, false);
 			next_census += census_ms;
 		}
 		if (now_ms() >= next_tick) {
@@ -264,7 +272,7 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 	pw_loader_poll(s.loader, 0);
 	pw_inreader_walk(s.inreader);
 	if (ops->model || ops->pools)
-		census_pass(&s);
+		census_pass(&s, false);
 	if (ops->pools)
 		pw_pools_tick(ops->pools, mono_ns(), pool_alert, &s);
 	if (ops->tick)

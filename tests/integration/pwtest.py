@@ -22,6 +22,7 @@ BUILD = os.environ.get("PW_BUILD", os.path.join(ROOT, "build"))
 PORTWATCH = os.path.join(BUILD, "portwatch")
 SOCKPROBE = os.path.join(BUILD, "tests", "progs", "sockprobe")
 PORTLOAD = os.path.join(BUILD, "tests", "progs", "portload")
+SOCKFARM = os.path.join(BUILD, "tests", "progs", "sockfarm")
 
 _TESTS = []
 _NAMESPACES = []
