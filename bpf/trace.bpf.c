@@ -405,10 +405,11 @@ static __always_inline int on_accept_exit(long ret)
 	o = bpf_map_lookup_elem(&owners, &key);
 	if (o) {
 		owner_from_task(o);
+		o->flags = PW_F_ACCEPTED;
 	} else {
 		owner_from_task(&fresh);
 		fresh.start_ns = e.ts_ns;
-		fresh.flags = PW_F_NO_LIFETIME;
+		fresh.flags = PW_F_NO_LIFETIME | PW_F_ACCEPTED;
 		bpf_map_update_elem(&owners, &key, &fresh, BPF_ANY);
 	}
 out:
@@ -601,6 +602,17 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	if (!pw_sk_wanted(sk, &e.proto, &e.family))
 		return;
 	o = bpf_map_lookup_elem(&owners, &key);
+	/*
+	 * The server's end of a connection took no port of its own: watch and
+	 * top (no PW_KIND_ACCEPTED_CLOSE) need only the closes that give one
+	 * back. Half the closes of a busy server never reach the ring.
+	 */
+	if (o && (o->flags & PW_F_ACCEPTED) && kfilter.kinds &&
+	    !(kfilter.kinds & PW_KIND_ACCEPTED_CLOSE)) {
+		bpf_map_delete_elem(&owners, &key);
+		count(PW_CNT_FILTERED);
+		return;
+	}
 	if (oldstate == PW_TCP_CLOSE) {
 		/* Only tcp_close() goes CLOSE -> CLOSE: the caller owns it. */
 		fill_task(&e);
@@ -720,7 +732,7 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 	} else if (oldstate == PW_TCP_SYN_RECV && newstate == PW_TCP_ESTABLISHED) {
 		/* Passive open, softirq: the owner is known at accept(). */
 		o.start_ns = bpf_ktime_get_ns();
-		o.flags = PW_F_NO_OWNER;
+		o.flags = PW_F_NO_OWNER | PW_F_ACCEPTED;
 		if (track_connections())
 			bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
 		handshake_done(sk, o.start_ns);

@@ -51,6 +51,7 @@ enum pw_event_flags {
 	PW_F_LISTENER = 1 << 3,    /* close of a listening socket */
 	PW_F_TIME_WAIT = 1 << 4,   /* close that left a TIME_WAIT socket on the 4-tuple (60 s) */
 	PW_F_AUTOBIND = 1 << 5,    /* bind done by sendto()/sendmsg() on an unbound UDP socket */
+	PW_F_ACCEPTED = 1 << 6,    /* close of a connection accept() gave (the server's side) */
 };
 
 /*
@@ -257,6 +258,12 @@ struct pw_kfilter {
 
 /* In pw_kfilter.kinds: closes of listening sockets only. */
 #define PW_KIND_LISTENER_CLOSE (1 << 15)
+/*
+ * In pw_kfilter.kinds, with 1 << PW_EV_CLOSE: closes of accepted
+ * connections too. Without it, only the closes of sockets that took a port
+ * of their own (connect, bind): what the ephemeral pools need.
+ */
+#define PW_KIND_ACCEPTED_CLOSE (1 << 14)
 
 _Static_assert(sizeof(struct pw_event) == 136, "pw_event layout changed");
 _Static_assert(sizeof(struct pw_sock) == 104, "pw_sock layout changed");

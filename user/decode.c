@@ -142,6 +142,7 @@ int pw_decode_event(const void *data, size_t len, int64_t clock_offset, struct p
 	out->async = e->flags & PW_F_ASYNC;
 	out->listener = e->flags & PW_F_LISTENER;
 	out->time_wait = e->kind == PW_EV_CLOSE && (e->flags & PW_F_TIME_WAIT);
+	out->accepted = e->kind == PW_EV_CLOSE && (e->flags & PW_F_ACCEPTED);
 	out->autobind = e->kind == PW_EV_BIND && (e->flags & PW_F_AUTOBIND);
 	out->lifetime_known = e->kind == PW_EV_CLOSE && !(e->flags & PW_F_NO_LIFETIME);
 	out->lifetime_ns = e->lifetime_ns;

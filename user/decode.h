@@ -42,6 +42,7 @@ struct pw_ev {
 	bool async;
 	bool listener;
 	bool time_wait; /* close: a TIME_WAIT socket holds the 4-tuple for 60 s */
+	bool accepted;  /* close: the server's end, from accept() (its port is the listener's) */
 	bool autobind;  /* bind: done by sendto()/sendmsg() on an unbound UDP socket */
 	bool lifetime_known;
 	uint64_t lifetime_ns;

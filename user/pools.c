@@ -617,6 +617,9 @@ static void on_close(struct pw_pools *p, const struct pw_ev *ev)
 	struct hold_key k;
 	struct hold *h;
 
+	/* The server's end: its port is the listener's, in no pool. */
+	if (ev->accepted)
+		return;
 	key_from_ev(&k, ev, true);
 	h = find_hold(p, &k);
 	if (!h && ev->time_wait)

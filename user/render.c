@@ -101,6 +101,8 @@ void pw_render_json(struct json_writer *jw, const struct pw_ev *ev)
 		jw_bool(jw, ev->listener);
 		jw_key(jw, "time_wait");
 		jw_bool(jw, ev->time_wait);
+		jw_key(jw, "accepted");
+		jw_bool(jw, ev->accepted);
 		if (ev->lifetime_known)
 			jw_kv_uint(jw, "lifetime_us", ev->lifetime_ns / 1000);
 		else

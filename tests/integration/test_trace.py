@@ -61,8 +61,12 @@ def tcp_lifecycle(family):
           "server close lifetime %r" % sc["lifetime_us"])
     cc = one(evs, "client close", event="close", netns=cli.inode, local_port=client["port"])
     eq((cc["pid"], cc["remote_addr"], cc["remote_port"]), (cpid, saddr, 8080), "client close fields")
+    # The server's end is the accepted one. (Which end keeps TIME_WAIT depends on who
+    # closed first; both do after a simultaneous close.)
+    eq((sc["accepted"], cc["accepted"]), (True, False), "accepted flag: server end, client end")
     lc = one(evs, "listener close", event="close", netns=srv.inode, listener=True)
-    eq((lc["pid"], lc["local_port"], lc["remote_addr"]), (spid, 8080, None), "listener close")
+    eq((lc["pid"], lc["local_port"], lc["remote_addr"], lc["accepted"]), (spid, 8080, None, False),
+       "listener close")
 
 
 @test

@@ -223,7 +223,7 @@ static void test_json_unknown_owner(void **state)
 			    "\"cgroup_id\":null,\"netns\":4026531840,\"proto\":\"tcp\","
 			    "\"family\":\"ipv4\",\"local_addr\":\"127.0.0.1\",\"local_port\":8080,"
 			    "\"remote_addr\":null,\"remote_port\":null,\"result\":0,"
-			    "\"error\":null,\"listener\":true,\"time_wait\":false,\"lifetime_us\":null}");
+			    "\"error\":null,\"listener\":true,\"time_wait\":false,\"accepted\":false,\"lifetime_us\":null}");
 }
 
 static void test_json_connect_v6(void **state)
@@ -271,8 +271,8 @@ static void test_json_listen_and_close(void **state)
 	s = json_of(*state, &ev);
 	assert_non_null(strstr(s, ",\"remote_addr\":\"10.0.0.2\",\"remote_port\":443,"));
 	assert_string_equal(s + strlen(s) -
-				    strlen(",\"error\":null,\"listener\":false,\"time_wait\":false,\"lifetime_us\":2500000}"),
-			    ",\"error\":null,\"listener\":false,\"time_wait\":false,\"lifetime_us\":2500000}");
+				    strlen(",\"error\":null,\"listener\":false,\"time_wait\":false,\"accepted\":false,\"lifetime_us\":2500000}"),
+			    ",\"error\":null,\"listener\":false,\"time_wait\":false,\"accepted\":false,\"lifetime_us\":2500000}");
 }
 
 static void test_json_hostile_comm(void **state)
