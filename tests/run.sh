@@ -63,6 +63,19 @@ elif [ "$mode" != unit ]; then
 	echo "# integration tests (root, real BPF, real traffic in throwaway namespaces)"
 	PW_BUILD=$out tap integration python3 "$top/tests/integration/run.py"
 fi
+if [ "$mode" = all ]; then
+	# One older kernel on every run (make test-kernels runs the whole matrix):
+	# Debian 12's 6.1 under qemu, about 2 minutes once qemu and the kernel
+	# package are cached (first run: apt-get install and download).
+	echo "# an older kernel: Debian 12's 6.1 under qemu (portwatch check, smoke and two integration tests)"
+	if [ "$out" = "$top/build" ]; then
+		OLDEST_ONLY=1 PW_KERNEL_TESTS="tcp_lifecycle_ipv4 ephemeral_held" \
+			tap older-kernel "$top/tools/test-kernels.sh"
+	else
+		echo "not ok - older kernel: tools/test-kernels.sh runs the build in $top/build, not $out"
+		failed=$((failed + 1))
+	fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -194,6 +194,7 @@ def check_churn(recs, ns, load, source, destination, what):
         check(crit, "%s: no critical alert before the failure; alerts: %s"
               % (what, briefs(exhaustion_alerts(recs, ns, "connect", destination))))
         clead = f["ts"] - seen_at(crit[0])
+        lead.append(clead)
         check(clead >= 3, "%s: first critical read %.2f s before the failure (expected >= 3 s): %s"
               % (what, clead, brief(crit[0])))
 
@@ -230,8 +231,9 @@ def check_churn(recs, ns, load, source, destination, what):
     c.run(None, hints)
     c.run(None, check_pool_shape, recs, ns, "connect", destination, source, "tcp", what)
     if lead[0] is not None:
-        print("# measured %s: failure at %.1f s, first warning %.1f s before it; eta at 5-6.5 s off by %s s"
-              % (what, ran, lead[0], ", ".join("%+.1f" % o for o in offsets)), flush=True)
+        print("# measured %s: failure at %.1f s, first warning %.1f s before it%s; eta at 5-6.5 s off by %s s"
+              % (what, ran, lead[0], ", first critical %.1f s before" % lead[1] if len(lead) > 1 else "",
+                 ", ".join("%+.1f" % o for o in offsets)), flush=True)
     return c
 
 
