@@ -1253,13 +1253,17 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 		/*
 		 * A burst that stopped (a client pool warming up) is no trend:
 		 * project with the lower of the window's rate and the last
-		 * second's.
+		 * second's. One event of slack in the last second's count: ticks
+		 * and a steady 10/s do not align, and 9 would skew every ETA late.
 		 */
 		recent = sample_back(pl, now, RECENT_NS);
 		rdt = recent && recent != s ? (double)(now - recent->ns) / NS_PER_S : 0;
 		if (rdt > 0) {
-			growth = fmin(growth, ((double)level - recent->active) / rdt);
-			tw_rate = fmin(tw_rate, (double)(pl->tw_made - recent->tw_made) / rdt);
+			double dl = (double)level - recent->active;
+			double dtw = (double)(pl->tw_made - recent->tw_made);
+
+			growth = fmin(growth, (dl > 0 ? dl + 1 : dl) / rdt);
+			tw_rate = fmin(tw_rate, (dtw > 0 ? dtw + 1 : 0) / rdt);
 		}
 	}
 	reuse = false;
