@@ -93,6 +93,33 @@ struct {
 	__type(value, __u8);
 } bound_only SEC(".maps");
 
+/* UDP sockets that took a port, for pw_sock_release (below). */
+struct udp_port {
+	__u32 netns;
+	__u16 lport;
+	__u8 family;
+	__u8 pad;
+	__u8 laddr[PW_ADDR_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384); /* UDP sockets holding a port we saw taken */
+	__type(key, __u64);
+	__type(value, struct udp_port);
+} udp_ports SEC(".maps");
+
+static __always_inline void remember_udp_port(const struct sock *sk, const struct pw_event *e)
+{
+	struct udp_port u = { .netns = e->netns, .lport = e->lport, .family = e->family };
+	__u64 key = (__u64)sk;
+
+	if (e->proto != PW_PROTO_UDP || !e->lport || !track_connections())
+		return;
+	__builtin_memcpy(u.laddr, e->laddr, sizeof(u.laddr));
+	bpf_map_update_elem(&udp_ports, &key, &u, BPF_ANY);
+}
+
 static __always_inline bool pid_wanted(__u64 pid_tgid)
 {
 	return !kfilter.pid || (__u32)(pid_tgid >> 32) == kfilter.pid;
@@ -270,6 +297,7 @@ int pw_exit_bind(struct trace_event_raw_sys_exit *ctx)
 			key = (__u64)sk;
 			bpf_map_update_elem(&bound_only, &key, &one, BPF_ANY);
 		}
+		remember_udp_port(sk, &e);
 	} else {
 		__builtin_memcpy(e.laddr, e.req_addr, sizeof(e.laddr));
 		e.lport = e.req_port;
@@ -328,6 +356,8 @@ int pw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	else
 		BPF_CORE_READ_INTO((struct in6_addr *)e.laddr, sk, __sk_common.skc_v6_rcv_saddr);
 
+	if (e.proto == PW_PROTO_UDP && !e.result)
+		remember_udp_port(sk, &e); /* connect() binds an unbound UDP socket */
 	if (e.proto == PW_PROTO_TCP) {
 		key = (__u64)sk;
 		/* Re-asking about a connect already under way starts nothing. */
@@ -500,6 +530,8 @@ static __always_inline int autobind_exit(long ret)
 	e.kind = PW_EV_BIND;
 	e.flags |= PW_F_AUTOBIND;
 	e.netns = pw_sk_netns(sk);
+	if (!e.result)
+		remember_udp_port(sk, &e);
 	emit(&e);
 	return 0;
 }
@@ -538,6 +570,57 @@ SEC("tp/syscalls/sys_exit_sendmmsg")
 int pw_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
 {
 	return autobind_exit(ctx->ret);
+}
+
+/*
+ * A connect that failed gave back a port connect() chose, but not one
+ * bind() chose (SOCK_BINDPORT_LOCK): that one stays held until the socket
+ * is closed, which only tcp_destroy_sock will show. bind(addr, 0) sets no
+ * lock, and its port went back with the failure (the pools drop it then).
+ */
+#define PW_SOCK_BINDPORT_LOCK 8
+
+static __always_inline void keep_bound_port(struct sock *sk, __u64 key)
+{
+	__u8 one = 1;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks) & PW_SOCK_BINDPORT_LOCK)
+		bpf_map_update_elem(&bound_only, &key, &one, BPF_ANY);
+}
+
+/*
+ * No tracepoint shows a UDP socket's end. cgroup/sock_release (v5.9),
+ * attached to the root cgroup by the loader, runs for every inet socket
+ * released below it, but may read no address or port of it: so the bind,
+ * autobind and connect hooks remember each UDP socket they saw take a
+ * port, keyed by its struct sock, and the release looks it up (the ctx is
+ * that struct sock; using its address as a key needs the root privileges
+ * portwatch runs with). A socket-per-query client (DNS resolvers) then
+ * gives its ports back at once, not at the next census.
+ */
+SEC("cgroup/sock_release")
+int pw_sock_release(struct bpf_sock *ctx)
+{
+	struct pw_event e = {};
+	struct udp_port *u;
+	__u64 key = (__u64)ctx;
+
+	if (ctx->protocol != PW_PROTO_UDP)
+		return 1;
+	u = bpf_map_lookup_elem(&udp_ports, &key);
+	if (!u)
+		return 1;
+	fill_task(&e);
+	e.kind = PW_EV_CLOSE;
+	e.proto = PW_PROTO_UDP;
+	e.family = u->family;
+	e.flags = PW_F_NO_LIFETIME;
+	e.netns = u->netns;
+	e.lport = u->lport;
+	__builtin_memcpy(e.laddr, u->laddr, sizeof(e.laddr));
+	bpf_map_delete_elem(&udp_ports, &key);
+	emit(&e);
+	return 1;
 }
 
 /* The one connect record of a connect whose syscall returned first. */
@@ -594,7 +677,8 @@ out:
 	bpf_map_delete_elem(&handoffs, &key);
 }
 
-static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate)
+/* unbound_end: a bound-only socket's end (tcp_destroy_sock): no remote, whatever is left in sk. */
+static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate, bool unbound_end)
 {
 	struct pw_event e = {};
 	struct sock_owner *o;
@@ -642,6 +726,11 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	e.netns = pw_sk_netns(sk);
 	pw_sk_endpoints(sk, e.family, e.laddr, &e.lport, e.raddr, &e.rport);
 	e.lport = pw_sk_sport(sk);
+	if (unbound_end) {
+		/* A failed connect can leave its destination in sk; it was never connected. */
+		__builtin_memset(e.raddr, 0, sizeof(e.raddr));
+		e.rport = 0;
+	}
 	emit(&e);
 }
 
@@ -727,8 +816,10 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 		if (!track_connections())
 			return 0;
 		connect_outcome(sk, key, newstate);
-		if (newstate == PW_TCP_CLOSE)
+		if (newstate == PW_TCP_CLOSE) {
 			bpf_map_delete_elem(&owners, &key);
+			keep_bound_port(sk, key);
+		}
 	} else if (oldstate == PW_TCP_SYN_RECV && newstate == PW_TCP_ESTABLISHED) {
 		/* Passive open, softirq: the owner is known at accept(). */
 		o.start_ns = bpf_ktime_get_ns();
@@ -738,7 +829,7 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 		handshake_done(sk, o.start_ns);
 	} else if (newstate == PW_TCP_CLOSE && oldstate != PW_TCP_CLOSE &&
 		   (track_connections() || oldstate == PW_TCP_LISTEN)) {
-		close_event(sk, key, oldstate);
+		close_event(sk, key, oldstate, false);
 	}
 	return 0;
 }
@@ -761,6 +852,6 @@ int BPF_PROG(pw_destroy_sock, struct sock *sk)
 		return 0;
 	bpf_map_delete_elem(&bound_only, &key);
 	if (BPF_CORE_READ(sk, __sk_common.skc_num))
-		close_event(sk, key, PW_TCP_CLOSE);
+		close_event(sk, key, PW_TCP_CLOSE, true);
 	return 0;
 }

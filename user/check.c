@@ -97,6 +97,11 @@ static bool tracepoint_btf(const struct btf *btf, const char *tp)
 	return has_type(btf, name, BTF_KIND_TYPEDEF);
 }
 
+void pw_cgroup2_mount(char *out, size_t len)
+{
+	mount_point("cgroup2", out, len);
+}
+
 bool pw_kernel_has_tracepoint(const char *tp)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -160,6 +165,9 @@ void pw_features_probe(struct pw_features *ft)
 	add(ft, "tp_tcp_receive_reset", "4.15", "resets_in", NULL, tracepoint_btf(btf, "tcp_receive_reset"));
 	add(ft, "tp_tcp_destroy_sock", "before 6.1", "ports freed by closing a bound-only socket",
 	    "those ports freed at the next census (10 s)", tracepoint_btf(btf, "tcp_destroy_sock"));
+	add(ft, "cgroup_sock_release", "5.9", "UDP ports given back as sockets close",
+	    "UDP ports come back at census passes (10 s)",
+	    has_enum_value(btf, "bpf_attach_type", "BPF_CGROUP_INET_SOCK_RELEASE"));
 	add(ft, "iter_tcp_udp", "5.9", "TIME_WAIT and orphans in the ephemeral pools",
 	    "TIME_WAIT inferred from closes only", has_type(btf, "bpf_iter__tcp", BTF_KIND_STRUCT));
 	add(ft, "bpf_task_pt_regs", "5.15", "the port of a failed accept", "failed accepts not reported",

@@ -41,4 +41,7 @@ int pw_cmd_check(const struct pw_opts *o);
 /* Does the running kernel's BTF describe tracepoint tp (tp_btf programs need it)? */
 bool pw_kernel_has_tracepoint(const char *tp);
 
+/* Where cgroup v2 is mounted, or "" (out is always terminated). */
+void pw_cgroup2_mount(char *out, size_t len);
+
 #endif /* PW_CHECK_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,34 @@ out:
 	return ret;
 }
 
+/*
+ * An optional cgroup program, on the root of the cgroup v2 hierarchy (so
+ * every socket below it) next to whatever else is attached there
+ * (BPF_F_ALLOW_MULTI, which a bpf_link implies). Without it (no cgroup v2,
+ * a kernel before v5.9) UDP ports come back at census passes.
+ */
+static void attach_cgroup(struct pw_loader *l, struct bpf_program *prog)
+{
+	struct bpf_link *link = NULL;
+	char where[256];
+	int fd;
+
+	pw_cgroup2_mount(where, sizeof(where));
+	fd = where[0] ? open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd >= 0)
+		link = bpf_program__attach_cgroup(prog, fd);
+	if (fd >= 0)
+		close(fd);
+	if (!link || l->nlinks == (int)(sizeof(l->links) / sizeof(l->links[0]))) {
+		pw_info("%s not attached (%s): UDP ports come back at census passes",
+			bpf_program__section_name(prog), where[0] ? strerror(errno) : "no cgroup v2");
+		bpf_link__destroy(link);
+		return;
+	}
+	l->links[l->nlinks++] = link;
+	pw_debug("attached %s to %s", bpf_program__section_name(prog), where);
+}
+
 /* Attach every program of obj, naming the hook that fails. */
 static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, size_t errlen)
 {
@@ -117,6 +146,10 @@ static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, si
 	int ret = 0;
 
 	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK) {
+			attach_cgroup(l, prog);
+			continue;
+		}
 		link = bpf_program__attach(prog);
 		if (!link || l->nlinks == (int)(sizeof(l->links) / sizeof(l->links[0]))) {
 			ret = link ? -E2BIG : -errno;

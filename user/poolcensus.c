@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -62,8 +63,12 @@ static int census_netns(struct pw_pools *p, struct pw_census *c, uint32_t netns,
 	/* Back home before anything else, whatever happened inside. */
 	ret = pw_netns_leave(saved);
 	if (ret) {
-		pw_err("cannot return to portwatch's own network namespace: %d", ret);
-		return ret;
+		/*
+		 * Staying would pin a foreign namespace and make it "home" for
+		 * every later pass: nothing after this can be trusted.
+		 */
+		pw_err("cannot return to portwatch's own network namespace: %s", strerror(-ret));
+		exit(1);
 	}
 	if (n < 0)
 		return n;
@@ -152,7 +157,7 @@ int pw_pools_read_ranges(struct pw_pools *p, bool all)
 		got = pw_netns_read_ports(range);
 		if (pw_netns_leave(saved)) {
 			pw_err("cannot return to portwatch's own network namespace");
-			break;
+			exit(1); /* as in census_netns() */
 		}
 		if (!got) {
 			pw_pools_set_range(p, list[i], range);

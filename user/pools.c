@@ -45,6 +45,11 @@ static inline unsigned pw_hash_key(const void *key, size_t len)
 #define TW_REUSE_NS (1ULL * NS_PER_S)
 /* Beyond this many holdings new ones are counted, not kept (~40 MiB). */
 #define MAX_HOLDINGS 262144
+/*
+ * Connect pools kept at once (~2.3 KiB each with their history): past
+ * this, new destinations count in their namespace's bind pool only.
+ */
+#define MAX_CONNECT_POOLS 16384
 #define HIST 16             /* per-second samples kept per pool */
 #define RATE_WINDOW_NS (5ULL * NS_PER_S)
 #define RATE_MIN_NS (1500ULL * 1000000ULL) /* no projection from less */
@@ -85,6 +90,7 @@ struct hold {
 	uint32_t sockets;    /* live sockets on this key (SO_REUSEADDR binds can share one) */
 	uint32_t census_sockets;
 	bool explicit_port;  /* taken by bind()/listen(): connect() skips it for every destination */
+	bool autoport;       /* bind(addr, 0): a failed connect() gives the port back */
 	bool listener;
 	uint64_t tw_until;   /* CLOCK_MONOTONIC ns: a TIME_WAIT socket holds it until then */
 	uint64_t tw_since;
@@ -152,6 +158,7 @@ struct ns {
 	uint64_t *live_map;     /* TCP ports some live socket holds (not only TIME_WAIT) */
 	uint64_t *tw_fixed_map; /* TCP ports with a TIME_WAIT connect() may not take over */
 	uint64_t *tw_reuse_map; /* TCP ports with a TIME_WAIT tcp_tw_reuse lets connect() take */
+	uint8_t *tw_left;       /* per port: seconds until its last TIME_WAIT ends (this tick) */
 	uint32_t n_explicit;    /* in range */
 	uint32_t n_tcp;         /* TCP ports in range in use */
 	uint32_t n_tw_only;     /* of those, held by TIME_WAIT alone */
@@ -162,11 +169,20 @@ struct ns {
 	UT_hash_handle hh;
 };
 
+/* A socket inode the current census pass has counted (see pw_pools_census_sock). */
+struct seen_ino {
+	uint64_t ino;
+	UT_hash_handle hh;
+};
+
 struct pw_pools {
+	struct seen_ino *seen; /* this census pass */
 	struct hold *holds;
 	size_t nholds;
 	uint64_t untracked;
 	struct pool *pools;
+	size_t n_connect_pools;
+	uint64_t pools_untracked; /* connect pools not made: MAX_CONNECT_POOLS reached */
 	struct ns *nss;
 	unsigned gen;
 	uint64_t census_ns;
@@ -213,6 +229,17 @@ static void ns_free_maps(struct ns *n)
 	free(n->live_map);
 	free(n->tw_fixed_map);
 	free(n->tw_reuse_map);
+	free(n->tw_left);
+}
+
+static void forget_seen(struct pw_pools *p)
+{
+	struct seen_ino *si, *tmp;
+
+	HASH_ITER(hh, p->seen, si, tmp) {
+		HASH_DEL(p->seen, si);
+		free(si);
+	}
 }
 
 void pw_pools_free(struct pw_pools *p)
@@ -223,6 +250,7 @@ void pw_pools_free(struct pw_pools *p)
 
 	if (!p)
 		return;
+	forget_seen(p);
 	HASH_ITER(hh, p->holds, h, htmp) {
 		HASH_DEL(p->holds, h);
 		free(h);
@@ -256,7 +284,8 @@ static struct ns *get_ns(struct pw_pools *p, uint32_t netns)
 	n->live_map = calloc(MAP_WORDS, sizeof(uint64_t));
 	n->tw_fixed_map = calloc(MAP_WORDS, sizeof(uint64_t));
 	n->tw_reuse_map = calloc(MAP_WORDS, sizeof(uint64_t));
-	if (!n->explicit_map || !n->tcp_map || !n->udp_map || !n->listen_map || !n->live_map ||
+	n->tw_left = calloc(65536, 1);
+	if (!n->tw_left || !n->explicit_map || !n->tcp_map || !n->udp_map || !n->listen_map || !n->live_map ||
 	    !n->tw_fixed_map || !n->tw_reuse_map) {
 		ns_free_maps(n);
 		free(n);
@@ -440,13 +469,28 @@ static struct pool *get_pool(struct pw_pools *p, const struct pool_key *k)
 	HASH_FIND(hh, p->pools, k, sizeof(*k), pl);
 	if (pl)
 		return pl;
+	/* A crawler or a proxy reaches a destination per connection: bounded. */
+	if (k->kind == PW_POOL_CONNECT && p->n_connect_pools >= MAX_CONNECT_POOLS) {
+		p->pools_untracked++;
+		return NULL;
+	}
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return NULL;
 	pl->k = *k;
 	pl->last_used_ns = p->now;
 	HASH_ADD(hh, p->pools, k, sizeof(pl->k), pl);
+	if (k->kind == PW_POOL_CONNECT)
+		p->n_connect_pools++;
 	return pl;
+}
+
+static void del_pool(struct pw_pools *p, struct pool *pl)
+{
+	if (pl->k.kind == PW_POOL_CONNECT)
+		p->n_connect_pools--;
+	HASH_DEL(p->pools, pl);
+	free(pl);
 }
 
 static void ns_pool_key(struct pool_key *k, uint32_t netns, enum pw_pool_kind kind)
@@ -556,7 +600,7 @@ static bool failure_pool(const struct pw_ev *ev, enum pw_pool_kind *kind)
 	}
 }
 
-static void take_bound(struct pw_pools *p, struct hold_key *k)
+static void take_bound(struct pw_pools *p, struct hold_key *k, bool autoport)
 {
 	struct hold *h = add_hold(p, k);
 
@@ -566,11 +610,12 @@ static void take_bound(struct pw_pools *p, struct hold_key *k)
 		count_pools(p, k, 1, 0);
 	h->sockets++;
 	h->explicit_port = true;
+	h->autoport = autoport;
 	h->touched_ns = p->now;
 }
 
-/* A connect on a socket that bind() gave its port: the same port, now connected. */
-static bool was_bound(struct pw_pools *p, const struct hold_key *conn)
+/* The bound-only holding a connect from conn's local end came from, if any. */
+static struct hold *bound_holding(struct pw_pools *p, const struct hold_key *conn)
 {
 	struct hold_key k = *conn;
 	struct hold *h;
@@ -582,11 +627,42 @@ static bool was_bound(struct pw_pools *p, const struct hold_key *conn)
 		memset(k.laddr, 0, 16); /* bound to the wildcard address */
 		h = find_hold(p, &k);
 	}
-	if (!h || !h->sockets || h->listener)
-		return false;
+	return h && h->sockets && !h->listener ? h : NULL;
+}
+
+static void drop_socket(struct pw_pools *p, struct hold *h)
+{
 	if (--h->sockets == 0 && !h->tw_until)
 		del_hold(p, h);
+}
+
+/* A connect on a socket that bind() gave its port: the same port, now connected. */
+static bool was_bound(struct pw_pools *p, const struct hold_key *conn)
+{
+	struct hold *h = bound_holding(p, conn);
+
+	if (!h)
+		return false;
+	drop_socket(p, h);
 	return true;
+}
+
+/*
+ * A failed TCP connect from a socket bind(addr, 0) gave a port: the kernel
+ * put the port back with the failure (no SOCK_BINDPORT_LOCK); a port asked
+ * for by number stays until close (tcp_destroy_sock reports it).
+ */
+static void connect_failed(struct pw_pools *p, const struct pw_ev *ev)
+{
+	struct hold_key k;
+	struct hold *h;
+
+	if (ev->proto != PW_PROTO_TCP || !ev->local_port || !ev->has_remote)
+		return;
+	key_from_ev(&k, ev, true);
+	h = bound_holding(p, &k);
+	if (h && h->autoport)
+		drop_socket(p, h);
 }
 
 static void on_connect(struct pw_pools *p, const struct pw_ev *ev)
@@ -616,14 +692,21 @@ static void on_close(struct pw_pools *p, const struct pw_ev *ev)
 {
 	struct hold_key k;
 	struct hold *h;
+	struct ns *n;
 
 	/* The server's end: its port is the listener's, in no pool. */
 	if (ev->accepted)
 		return;
 	key_from_ev(&k, ev, true);
 	h = find_hold(p, &k);
-	if (!h && ev->time_wait)
-		h = add_hold(p, &k); /* a connection older than portwatch's census */
+	n = get_ns(p, k.netns);
+	/*
+	 * A connection older than portwatch's census left a TIME_WAIT: keep it,
+	 * if its port is one a pool could want and not a listener's (a server
+	 * end whose accepted flag was lost with its owner entry).
+	 */
+	if (!h && ev->time_wait && n && in_range(n, k.lport) && !bit_get(n->listen_map, k.lport))
+		h = add_hold(p, &k);
 	if (!h)
 		return;
 	h->touched_ns = p->now;
@@ -643,6 +726,24 @@ static void on_close(struct pw_pools *p, const struct pw_ev *ev)
 	del_hold(p, h);
 }
 
+/* A UDP socket released (cgroup/sock_release): its local end only. */
+static void on_udp_close(struct pw_pools *p, const struct pw_ev *ev)
+{
+	struct hold_key k;
+	struct hold *h;
+
+	key_from_ev(&k, ev, false);
+	h = find_hold(p, &k);
+	if (!h) {
+		memset(k.laddr, 0, 16); /* bound to the wildcard, then connected */
+		h = find_hold(p, &k);
+	}
+	if (h && h->sockets) {
+		h->touched_ns = p->now;
+		drop_socket(p, h);
+	}
+}
+
 bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_failure *fail)
 {
 	enum pw_pool_kind kind;
@@ -656,6 +757,8 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 		p->now = ev->mono_ns;
 	ns_add_pid(p, ev->netns, ev->owner_known ? ev->pid : 0);
 	if (ev->result < 0) {
+		if (ev->kind == PW_EV_CONNECT)
+			connect_failed(p, ev);
 		if (!failure_pool(ev, &kind))
 			return false;
 		memset(fail, 0, sizeof(*fail));
@@ -675,7 +778,7 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 	case PW_EV_BIND:
 		key_from_ev(&k, ev, false);
 		if (k.lport)
-			take_bound(p, &k);
+			take_bound(p, &k, ev->req_port == 0 && !ev->autobind);
 		break;
 	case PW_EV_LISTEN:
 		key_from_ev(&k, ev, false);
@@ -683,7 +786,7 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 			break;
 		h = find_hold(p, &k);
 		if (!h || !h->sockets)
-			take_bound(p, &k);
+			take_bound(p, &k, false);
 		h = find_hold(p, &k);
 		if (h) {
 			h->listener = true;
@@ -697,8 +800,12 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 		if (ev->proto == PW_PROTO_TCP) {
 			on_connect(p, ev);
 		} else if (ev->local_port) {
-			/* UDP connect() binds an unbound socket; a bound one keeps its port. */
-			key_from_ev(&k, ev, true);
+			/*
+			 * UDP connect() binds an unbound socket; a bound one keeps its
+			 * port. UDP holdings are keyed without the remote end: the
+			 * release (cgroup/sock_release) knows only the local one.
+			 */
+			key_from_ev(&k, ev, false);
 			h = add_hold(p, &k);
 			if (h && !h->sockets) {
 				h->sockets = 1;
@@ -711,6 +818,8 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 	case PW_EV_CLOSE:
 		if (ev->proto == PW_PROTO_TCP)
 			on_close(p, ev);
+		else
+			on_udp_close(p, ev);
 		break;
 	default:
 		break;
@@ -726,8 +835,27 @@ bool pw_pools_event(struct pw_pools *p, const struct pw_ev *ev, struct pw_pool_f
 
 /* ---- census ---- */
 
+/* Whether this pass counted socket ino already (a socket fork or dup shared). */
+static bool seen_before(struct pw_pools *p, uint64_t ino)
+{
+	struct seen_ino *si;
+
+	if (!ino)
+		return false;
+	HASH_FIND(hh, p->seen, &ino, sizeof(ino), si);
+	if (si)
+		return true;
+	si = calloc(1, sizeof(*si));
+	if (si) {
+		si->ino = ino;
+		HASH_ADD(hh, p->seen, ino, sizeof(si->ino), si);
+	}
+	return false;
+}
+
 void pw_pools_census_begin(struct pw_pools *p, uint64_t mono_ns)
 {
+	forget_seen(p);
 	p->gen++;
 	p->census_ns = mono_ns;
 	if (mono_ns > p->now)
@@ -764,7 +892,8 @@ void pw_pools_census_sock(struct pw_pools *p, const struct pw_sock *s)
 	k.family = s->family == PW_AF_INET ? 4 : 6;
 	k.lport = s->lport;
 	memcpy(k.laddr, s->laddr, k.family == 4 ? 4 : 16);
-	if (s->rport) {
+	/* UDP holdings are keyed by their local end alone (see on_udp_close). */
+	if (s->rport && s->proto == PW_PROTO_TCP) {
 		k.rport = s->rport;
 		memcpy(k.raddr, s->raddr, k.family == 4 ? 4 : 16);
 	}
@@ -800,9 +929,13 @@ void pw_pools_census_sock(struct pw_pools *p, const struct pw_sock *s)
 			h->listener = true;
 	}
 	if (s->origin == PW_ORIGIN_TASK_FILE && !s->rport) {
-		/* Several sockets may share a bound-only key (SO_REUSEADDR). */
-		h->census_sockets++;
-		h->sockets = h->census_sockets;
+		/*
+		 * Several sockets may share a bound-only key (SO_REUSEADDR); one
+		 * socket may be in several fd tables (fork, dup): count inodes.
+		 */
+		if (!seen_before(p, s->sock_ino))
+			h->census_sockets++;
+		h->sockets = h->census_sockets ? h->census_sockets : 1;
 	} else if (!h->sockets) {
 		h->sockets = 1;
 	}
@@ -931,6 +1064,7 @@ static void count_holdings(struct pw_pools *p, uint64_t now)
 		memset(n->live_map, 0, MAP_WORDS * sizeof(uint64_t));
 		memset(n->tw_fixed_map, 0, MAP_WORDS * sizeof(uint64_t));
 		memset(n->tw_reuse_map, 0, MAP_WORDS * sizeof(uint64_t));
+		memset(n->tw_left, 0, 65536);
 		n->n_explicit = 0;
 	}
 	for (pl = p->pools; pl; pl = pl->hh.next)
@@ -961,6 +1095,14 @@ static void count_holdings(struct pw_pools *p, uint64_t now)
 			bit_set(n->tw_reuse_map, h->k.lport);
 		else
 			bit_set(n->tw_fixed_map, h->k.lport);
+		if (!h->sockets && h->tw_until) {
+			uint64_t left = (h->tw_until - now + NS_PER_S - 1) / NS_PER_S;
+			uint8_t sec = (uint8_t)(left > TW_SECONDS ? TW_SECONDS : left);
+
+			/* A port is free when its last TIME_WAIT ends. */
+			if (sec > n->tw_left[h->k.lport])
+				n->tw_left[h->k.lport] = sec;
+		}
 	}
 
 	/* The bind and UDP pools count ports, whoever shares them. */
@@ -1001,7 +1143,7 @@ static void count_holdings(struct pw_pools *p, uint64_t now)
 		if (pl) {
 			pl->own++;
 			if (tw)
-				count_tw(pl, h, now);
+				pl->tw++;
 			add_pid(pl->pids, h->pid, h->comm);
 			if (h->explicit_port && !h->k.rport && !h->listener)
 				pl->bind_only++;
@@ -1026,6 +1168,25 @@ static void count_holdings(struct pw_pools *p, uint64_t now)
 		if (tw)
 			count_tw(pl, h, now);
 		add_pid(pl->pids, h->pid, h->comm);
+	}
+}
+
+/* The bind pool's TIME_WAIT schedule, per port held by TIME_WAIT alone. */
+static void bind_pool_schedule(struct pw_pools *p)
+{
+	struct pool_key pk;
+	struct pool *pl;
+	struct ns *n;
+	unsigned port;
+
+	for (n = p->nss; n; n = n->hh.next) {
+		ns_pool_key(&pk, n->netns, PW_POOL_BIND);
+		HASH_FIND(hh, p->pools, &pk, sizeof(pk), pl);
+		if (!pl)
+			continue;
+		for (port = range_lo(n); port <= range_hi(n); port++)
+			if (in_range(n, port) && bit_get(n->tcp_map, port) && !bit_get(n->live_map, port))
+				pl->expiring[n->tw_left[port]]++;
 	}
 }
 
@@ -1142,10 +1303,10 @@ static void make_hint(struct pool *pl, const struct ns *n, struct pw_pool_view *
 				 "%u ports held by bind() without connect() or listen()%s: close bound "
 				 "sockets that are not used; if they connect() later, set "
 				 "IP_BIND_ADDRESS_NO_PORT before bind()", pl->bind_only, whom);
-		else if (pl->tw * 2 >= v->in_use)
+		else if (v->time_wait * 2 >= v->in_use)
 			snprintf(v->hint, sizeof(v->hint),
 				 "TIME_WAIT holds %u ports (60 s each) and bind(0) cannot reuse them: "
-				 "reuse connections (keep-alive, pooling)", pl->tw);
+				 "reuse connections (keep-alive, pooling)", v->time_wait);
 		else
 			snprintf(v->hint, sizeof(v->hint),
 				 "%u ports in use by connections%s: close idle connections; listeners "
@@ -1279,17 +1440,25 @@ static void fill_view(struct pw_pools *p, struct pool *pl, struct ns *n, uint64_
 					   tw_life, tw_rate, &v->eta_s);
 	else if (v->capacity && v->in_use >= v->capacity)
 		v->eta_known = true; /* dry now: eta 0 */
-	evidence = dt * NS_PER_S >= EVIDENCE_NS - NS_PER_S / 10 &&
+	/*
+	 * Not for UDP: no tracepoint shows a UDP socket's end, so between census
+	 * passes a socket-per-query client (DNS resolvers) looks like a leak.
+	 */
+	evidence = pl->k.kind != PW_POOL_UDP && dt * NS_PER_S >= EVIDENCE_NS - NS_PER_S / 10 &&
 		   v->in_use * 20 >= v->capacity && v->in_use >= 3;
 	v->severity = severity(pl, v, evidence);
-	if (v->severity >= PW_SEV_WARNING || v->in_use)
+	/*
+	 * A hint for pools that matter (alerting, or 5 % used): formatting one
+	 * per pool per second is not free with 100k destinations of one socket.
+	 */
+	if (v->severity >= PW_SEV_INFO || (v->in_use && (uint64_t)v->in_use * 20 >= v->capacity))
 		make_hint(pl, n, v);
 	(void)p;
 }
 
 /*
  * A namespace nothing was heard from for a while, with no pool left, goes
- * (containers come and go; each costs some 40 KiB of port maps).
+ * (containers come and go; each costs some 128 KiB of port maps).
  */
 static void forget_idle_namespaces(struct pw_pools *p)
 {
@@ -1354,14 +1523,14 @@ void pw_pools_tick(struct pw_pools *p, uint64_t mono_ns, pw_pool_fn alert, void 
 	if (mono_ns > p->now)
 		p->now = mono_ns;
 	count_holdings(p, p->now);
+	bind_pool_schedule(p);
 	HASH_ITER(hh, p->pools, pl, tmp) {
 		n = get_ns(p, pl->k.netns);
 		if (!n)
 			continue;
 		fill_view(p, pl, n, p->now);
 		if (!pool_has_own(pl) && p->now - pl->last_used_ns > IDLE_NS) {
-			HASH_DEL(p->pools, pl);
-			free(pl);
+			del_pool(p, pl);
 		}
 	}
 	top_destinations(p);

@@ -102,8 +102,9 @@ static void keep_fullest(void *ctx, const struct pw_pool_view *v)
 	for (i = tp->n; i > 0; i--) {
 		const struct pw_pool_view *o = &tp->v[i - 1];
 
-		if ((uint64_t)o->in_use * (v->capacity ? v->capacity : 1) >=
-		    (uint64_t)v->in_use * (o->capacity ? o->capacity : 1))
+		/* Unknown capacity (range not read): rank against Linux's default range. */
+		if ((uint64_t)o->in_use * (v->capacity ? v->capacity : 28232) >=
+		    (uint64_t)v->in_use * (o->capacity ? o->capacity : 28232))
 			break;
 	}
 	if (i >= TOP_POOLS)

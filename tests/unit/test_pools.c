@@ -1876,6 +1876,363 @@ static void test_holdings_cap(void **state)
 	assert_int_equal(v->top[0].pid, 2);
 }
 
+/* ---- 13. review findings ------------------------------------------------ */
+
+/*
+ * A resolver that opens a UDP socket per query (glibc's res_send, and
+ * systemd-resolved, connect() a fresh socket for each transaction) and
+ * closes it a few milliseconds later: 20 queries a second into a 200-port
+ * range, so at most a handful of ports are ever held. The end of a UDP
+ * socket reaches no tracepoint, so the model only learns of the releases
+ * at census passes (every 10 s) and in between sees a pool growing by 20 a
+ * second: in_use climbs to 200 and the projection says "dry in 7 s". No
+ * warning may come from a pool that never held more than 20 ports. (With
+ * the default 28232-port range the same happens from about 500 queries/s.)
+ */
+static void test_udp_socket_per_query_no_false_alarm(void **state)
+{
+	static struct alerts al;
+	struct pw_pools *p = *state;
+	const struct pw_pool_view *v;
+	struct pw_ev e;
+	int s, k, worst = PW_SEV_NONE;
+	uint32_t most = 0;
+
+	memset(&al, 0, sizeof(al));
+	set_range(p, NS1, 0);
+	for (s = 1; s <= 30; s++) {
+		for (k = 0; k < 20; k++) {
+			int i = (s - 1) * 20 + k;
+
+			e = mkev(PW_EV_CONNECT, PW_PROTO_UDP, 4, AT_MS(i * 50), NS1, 53, "resolver");
+			ev_local(&e, "198.18.0.1", (uint16_t)(LO + i % 200));
+			ev_remote(&e, "198.18.0.53", 53);
+			feed(p, &e);
+			/* ... and closed 5 ms later: cgroup/sock_release reports it, no remote. */
+			e = mkev(PW_EV_CLOSE, PW_PROTO_UDP, 4, AT_MS(i * 50 + 5), NS1, 53, "resolver");
+			ev_local(&e, "198.18.0.1", (uint16_t)(LO + i % 200));
+			feed(p, &e);
+		}
+		if (s % 10 == 0) {
+			/* The census finds none of them: each lived a few ms. */
+			pw_pools_census_begin(p, AT_S(s));
+			pw_pools_census_end(p, NS1);
+		}
+		tick(p, AT_S(s), &al);
+		v = find_kind(views_of(p, NS1), NS1, PW_POOL_UDP);
+		if (v && (int)v->severity > worst)
+			worst = (int)v->severity;
+		if (v && v->in_use > most)
+			most = v->in_use;
+	}
+	for (k = 0; k < al.n; k++)
+		if (al.a[k].v.kind == PW_POOL_UDP && al.a[k].v.severity >= PW_SEV_WARNING)
+			fail_msg("t=%llu s: %s ephemeral_exhaustion for a UDP pool that never held more "
+				 "than 20 ports (model: %u in use, eta %u s; most seen %u)",
+				 (unsigned long long)((al.a[k].tick - T0) / SEC),
+				 pw_severity_name(al.a[k].v.severity), al.a[k].v.in_use, al.a[k].v.eta_s,
+				 most);
+	assert_true(worst < PW_SEV_WARNING);
+	assert_true(most <= 20);
+}
+
+/*
+ * connect() shares a source port among destinations, so one port can carry
+ * a live connection to one destination and the TIME_WAIT of an earlier one
+ * to another. 100 ports, each with a live connection to :5432 and a
+ * TIME_WAIT to :8080: the bind pool has 100 ports in use and no port held
+ * by TIME_WAIT alone (time_wait 0). Its hint must not blame TIME_WAIT
+ * ("TIME_WAIT holds 100 ports ... bind(0) cannot reuse them"): closing no
+ * TIME_WAIT would free a single port here.
+ */
+static void test_bind_pool_hint_live_ports_not_tw(void **state)
+{
+	struct pw_pools *p = *state;
+	const struct pw_pool_view *v;
+	int i;
+
+	set_range(p, NS1, 0);
+	for (i = 0; i < 100; i++) {
+		uint16_t port = (uint16_t)(LO + i);
+
+		connect4(p, NS1, AT_MS(i), 100, "app", "198.18.0.1", port, "198.18.0.2", 8080);
+		close4(p, NS1, AT_MS(200 + i), 100, "app", "198.18.0.1", port, "198.18.0.2", 8080,
+		       true);
+		connect4(p, NS1, AT_MS(400 + i), 100, "app", "198.18.0.1", port, "198.18.0.3", 5432);
+	}
+	tick(p, AT_S(1), NULL);
+	v = must_kind(views_of(p, NS1), NS1, PW_POOL_BIND);
+	assert_int_equal(v->in_use, 100);
+	assert_int_equal(v->time_wait, 0);
+	if (strstr(v->hint, "TIME_WAIT"))
+		fail_msg("bind pool with no TIME_WAIT-only port blames TIME_WAIT: \"%s\"", v->hint);
+}
+
+/* 10 ports, each in TIME_WAIT to three destinations: the hint says 10 ports, not 30. */
+static void test_bind_pool_hint_tw_counts_ports(void **state)
+{
+	struct pw_pools *p = *state;
+	const struct pw_pool_view *v;
+	int i, d;
+
+	set_range(p, NS1, 0);
+	for (i = 0; i < 10; i++)
+		for (d = 0; d < 3; d++) {
+			uint16_t port = (uint16_t)(LO + i);
+
+			connect4(p, NS1, AT_MS(i), 100, "app", "198.18.0.1", port, "198.18.0.2",
+				 (uint16_t)(8080 + d));
+			close4(p, NS1, AT_MS(100 + i), 100, "app", "198.18.0.1", port, "198.18.0.2",
+			       (uint16_t)(8080 + d), true);
+		}
+	tick(p, AT_S(1), NULL);
+	v = must_kind(views_of(p, NS1), NS1, PW_POOL_BIND);
+	assert_int_equal(v->in_use, 10);
+	assert_int_equal(v->time_wait, 10);
+	if (!strstr(v->hint, "TIME_WAIT holds 10 ports"))
+		fail_msg("bind pool hint counts TIME_WAIT sockets as ports: \"%s\"", v->hint);
+}
+
+/*
+ * The bind pool's projection subtracts TIME_WAIT as it expires, but per
+ * TIME_WAIT socket, while a port stays taken until its last TIME_WAIT
+ * ends. 50 ports each hold a TIME_WAIT to :80 of host A ending in 1 s and
+ * one to :80 of host B ending in 58 s; 126 live connections grow by 6 a
+ * second. 176 of 200 ports are taken and none comes back for 58 s: dry in
+ * 4 s (critical). Subtracting the 50 expiring TIME_WAITs of host A frees
+ * the 50 ports at d = 1 in the projection, which then says 12 s (warning).
+ * (EPHEMERAL.md: "the expiry schedule still subtracts the TIME_WAIT-only
+ * ports as they end".)
+ */
+static void test_bind_pool_eta_tw_per_port(void **state)
+{
+	struct pw_pools *p = *state;
+	const struct pw_pool_view *v = NULL;
+	int i, s, k, live = 0;
+
+	set_range(p, NS1, 0);
+	/* t = 0: TIME_WAIT to A on 40000-40049 (ends at t = 60 s). */
+	for (i = 0; i < 50; i++) {
+		connect4(p, NS1, AT_MS(i), 100, "app", "198.18.0.1", (uint16_t)(LO + i), "198.18.0.2",
+			 80);
+		close4(p, NS1, AT_MS(i) + MS / 2, 100, "app", "198.18.0.1", (uint16_t)(LO + i),
+		       "198.18.0.2", 80, true);
+	}
+	/* t = 1: 90 long-lived connections to a database. */
+	for (i = 0; i < 90; i++, live++)
+		connect4(p, NS1, AT_S(1) + (uint64_t)i * MS, 200, "db", "198.18.0.1",
+			 (uint16_t)(LO + 50 + live), "198.18.0.4", 5432);
+	for (s = 1; s <= 59; s++) {
+		if (s == 57) {
+			/* The same 50 ports, now in TIME_WAIT to B too (ends at t = 117 s). */
+			for (i = 0; i < 50; i++) {
+				connect4(p, NS1, AT_S(56) + 500 * MS + (uint64_t)i * MS, 100, "app",
+					 "198.18.0.1", (uint16_t)(LO + i), "198.18.0.3", 80);
+				close4(p, NS1, AT_S(56) + 600 * MS + (uint64_t)i * MS, 100, "app",
+				       "198.18.0.1", (uint16_t)(LO + i), "198.18.0.3", 80, true);
+			}
+		}
+		if (s >= 54) {
+			/* From t = 53: 6 more database connections a second. */
+			for (k = 0; k < 6; k++, live++)
+				connect4(p, NS1, AT_S(s - 1) + (uint64_t)(k * 150 + 10) * MS, 200, "db",
+					 "198.18.0.1", (uint16_t)(LO + 50 + live), "198.18.0.4", 5432);
+		}
+		tick(p, AT_S(s), NULL);
+	}
+	v = must_kind(views_of(p, NS1), NS1, PW_POOL_BIND);
+	assert_int_equal(live, 126);
+	assert_int_equal(v->in_use, 176);
+	assert_int_equal(v->time_wait, 50);
+	assert_true(v->eta_known);
+	if (v->eta_s > 6)
+		fail_msg("bind pool: 176/200 ports taken, +6/s, none freed for 58 s: dry in 4 s, "
+			 "projected %u s (%s)", v->eta_s, pw_severity_name(v->severity));
+	assert_int_equal(v->severity, PW_SEV_CRITICAL);
+}
+
+/*
+ * A server listening on a port inside the range (gRPC's 50051 is inside
+ * Linux's default 32768-60999), with connections it accepted before
+ * portwatch started. The start-up census seeds their owners in the kernel
+ * without PW_F_ACCEPTED, so when the server closes one actively its close
+ * record (time_wait, owner known) reaches the model without "accepted".
+ * That connection took no port of its own (the listener's port is already
+ * counted), yet the model makes it a TIME_WAIT holding and a connect pool
+ * "to" the client's address and port. The same happens to every accepted
+ * connection whose owners entry the LRU evicted.
+ */
+static void test_accepted_close_unflagged_no_phantom_pool(void **state)
+{
+	struct pw_pools *p = *state;
+	struct pw_sock s;
+	struct pw_ev e;
+	struct views *vs;
+	int i;
+
+	set_range(p, NS1, 0);
+	pw_pools_census_begin(p, AT_S(1));
+	s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_LISTEN, NS1, "0.0.0.0", LO + 150, NULL,
+		   0, 700, "srv", 0);
+	pw_pools_census_sock(p, &s);
+	for (i = 0; i < 5; i++) {
+		s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_ESTABLISHED, NS1, "198.18.0.1",
+			   LO + 150, "198.18.0.2", (uint16_t)(50000 + i), 700, "srv", 0);
+		pw_pools_census_sock(p, &s);
+	}
+	pw_pools_census_end(p, NS1);
+	tick(p, AT_S(2), NULL);
+	assert_int_equal(count_kind(views_of(p, NS1), PW_POOL_CONNECT), 0);
+
+	/* The server closes them first: FIN_WAIT2 -> CLOSE, owner seeded, not "accepted". */
+	for (i = 0; i < 5; i++) {
+		e = mkev(PW_EV_CLOSE, PW_PROTO_TCP, 4, AT_MS(2500 + i), NS1, 700, "srv");
+		ev_local(&e, "198.18.0.1", LO + 150);
+		ev_remote(&e, "198.18.0.2", (uint16_t)(50000 + i));
+		e.time_wait = true;
+		e.accepted = false;
+		feed(p, &e);
+	}
+	tick(p, AT_S(3), NULL);
+	vs = views_of(p, NS1);
+	if (count_kind(vs, PW_POOL_CONNECT))
+		fail_msg("%d connect pools made of a server's accepted connections (first: %s -> %s, "
+			 "in_use %u)", count_kind(vs, PW_POOL_CONNECT),
+			 find_kind(vs, NS1, PW_POOL_CONNECT)->source,
+			 find_kind(vs, NS1, PW_POOL_CONNECT)->destination,
+			 find_kind(vs, NS1, PW_POOL_CONNECT)->in_use);
+	assert_int_equal(must_kind(vs, NS1, PW_POOL_BIND)->in_use, 1);
+}
+
+/* ASan's count of live heap bytes (the unit tests are built with it). */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+/*
+ * The holdings cap (262144, "about 40 MiB", EPHEMERAL.md Limits) bounds
+ * memory only when the holdings share a few pools. Each connect pool (one
+ * per source, destination and destination port) costs some 2 KB (a 16-entry
+ * history, a 61-slot expiry schedule, 8 consumer slots and a view with a
+ * 512-byte hint), and lives while it has a holding and 120 s after. A
+ * crawler, a proxy or a prober talking to many destinations (100 000 here,
+ * each connection closed into TIME_WAIT) makes one pool per holding:
+ * ~230 MB for 100 000, ~600 MB at the cap, and a tick that formats 100 000
+ * hints a second. The same holdings to a single destination take ~17 MB.
+ */
+static void test_memory_many_destinations_bounded(void **state)
+{
+	struct pw_pools *p = *state;
+	size_t before, after;
+	char dst[32];
+	int i;
+
+	if (!__sanitizer_get_current_allocated_bytes)
+		skip();
+	set_range_r(p, NS1, 32768, 60999, 2, NULL);
+	before = __sanitizer_get_current_allocated_bytes();
+	for (i = 0; i < 100000; i++) {
+		snprintf(dst, sizeof(dst), "198.18.%d.%d", (i >> 8) & 255, i & 255);
+		connect4(p, NS1, AT_MS(0) + (uint64_t)i * 10000, 5, "crawler", "198.18.255.1",
+			 (uint16_t)(32768 + i % 28000), dst, (uint16_t)(443 + (i >> 16)));
+		close4(p, NS1, AT_MS(0) + (uint64_t)i * 10000 + 5000, 5, "crawler", "198.18.255.1",
+		       (uint16_t)(32768 + i % 28000), dst, (uint16_t)(443 + (i >> 16)), true);
+	}
+	tick(p, AT_S(2), NULL);
+	after = __sanitizer_get_current_allocated_bytes();
+	/*
+	 * Holdings (~160 bytes each) plus at most 16384 connect pools (~2.3 KiB
+	 * each, MAX_CONNECT_POOLS): 100000 destinations stay under 64 MB.
+	 */
+	if (after - before > 64u * 1000 * 1000)
+		fail_msg("100000 TIME_WAIT holdings to distinct destinations take %.1f MB "
+			 "(%zu bytes each; connect pools are capped at 16384)",
+			 (double)(after - before) / 1e6, (after - before) / 100000u);
+}
+
+/*
+ * bind(addr, 0) sets no SOCK_BINDPORT_LOCK, so when that socket's connect()
+ * fails (refused, timed out, unreachable) tcp_set_state(TCP_CLOSE) puts its
+ * port back (inet_put_port()) although the process still holds the socket.
+ * The failed connect record carries the port; the model keeps the bound
+ * holding until the next census pass (up to 10 s), counting it in the bind
+ * pool and in every connect pool of the namespace. A client that binds
+ * before connecting and retries a dead backend 20 times a second fills a
+ * 200-port range with ports the kernel has already freed. (The close of
+ * such a socket is not reported either: bound_only forgets it at SYN_SENT.)
+ */
+static void test_failed_connect_after_bind0_frees_port(void **state)
+{
+	static struct alerts al;
+	struct pw_pools *p = *state;
+	const struct pw_pool_view *v;
+	struct pw_ev e;
+	int s, k;
+
+	memset(&al, 0, sizeof(al));
+	set_range(p, NS1, 0);
+	for (s = 1; s <= 9; s++) {
+		for (k = 0; k < 20; k++) {
+			int i = (s - 1) * 20 + k;
+			uint64_t t = AT_MS(i * 50);
+
+			bind4(p, NS1, t, PW_PROTO_TCP, 900, "checker", "0.0.0.0", (uint16_t)(LO + i), 0);
+			e = mkev(PW_EV_CONNECT, PW_PROTO_TCP, 4, t + MS, NS1, 900, "checker");
+			ev_local(&e, "198.18.0.1", (uint16_t)(LO + i));
+			ev_remote(&e, "198.18.0.2", 8080);
+			e.result = -ECONNREFUSED;
+			feed(p, &e);
+			/* close(): no record (see above). */
+		}
+		tick(p, AT_S(s), &al);
+	}
+	v = find_kind(views_of(p, NS1), NS1, PW_POOL_BIND);
+	if (v && v->in_use)
+		fail_msg("t=9 s: bind pool %u/%u in use (%s, eta %s%u s) after 180 refused "
+			 "connects whose ports the kernel released", v->in_use, v->capacity,
+			 pw_severity_name(v->severity), v->eta_known ? "" : "none/", v->eta_s);
+	for (k = 0; k < al.n; k++)
+		assert_true(al.a[k].v.severity < PW_SEV_WARNING);
+}
+
+/*
+ * iter/task_file reports a socket once per process whose file table holds
+ * it: a listener (or a bound socket) inherited by forked workers comes
+ * three times from a master and two workers, with the same inode. The
+ * census counts it as three sockets, so the one close record its end
+ * produces leaves the port held until the next census pass.
+ */
+static void test_census_shared_socket_counted_once(void **state)
+{
+	struct pw_pools *p = *state;
+	const struct pw_pool_view *v;
+	struct pw_sock s;
+	struct pw_ev e;
+	int i;
+
+	set_range(p, NS1, 0);
+	pw_pools_census_begin(p, AT_S(1));
+	for (i = 0; i < 3; i++) {
+		s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_LISTEN, NS1, "0.0.0.0", LO + 7,
+			   NULL, 0, (uint32_t)(800 + i), "worker", 0);
+		s.sock_ino = 123456; /* one socket */
+		pw_pools_census_sock(p, &s);
+	}
+	pw_pools_census_end(p, NS1);
+	tick(p, AT_S(2), NULL);
+	v = must_kind(views_of(p, NS1), NS1, PW_POOL_BIND);
+	assert_int_equal(v->in_use, 1);
+
+	/* The service stops: its one listening socket closes. */
+	e = mkev(PW_EV_CLOSE, PW_PROTO_TCP, 4, AT_MS(2500), NS1, 800, "worker");
+	ev_local(&e, "0.0.0.0", LO + 7);
+	e.listener = true;
+	feed(p, &e);
+	tick(p, AT_S(3), NULL);
+	v = find_kind(views_of(p, NS1), NS1, PW_POOL_BIND);
+	if (v && v->in_use)
+		fail_msg("a listener closed, yet its port is still counted (one socket counted "
+			 "as three: one per process holding it)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1931,6 +2288,14 @@ int main(void)
 		T(test_unknown_range_still_counted),
 		T(test_many_holdings_no_leak),
 		T(test_holdings_cap),
+		T(test_udp_socket_per_query_no_false_alarm),
+		T(test_bind_pool_hint_live_ports_not_tw),
+		T(test_bind_pool_hint_tw_counts_ports),
+		T(test_bind_pool_eta_tw_per_port),
+		T(test_accepted_close_unflagged_no_phantom_pool),
+		T(test_memory_many_destinations_bounded),
+		T(test_failed_connect_after_bind0_frees_port),
+		T(test_census_shared_socket_counted_once),
 	};
 
 	return cmocka_run_group_tests_name("pools", tests, NULL, NULL);
