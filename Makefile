@@ -39,7 +39,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(wildcard test
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test test-slow test-kernels unit integration install clean
+.PHONY: all deps run test test-slow test-kernels unit integration install clean bench
 
 all: $(OUTPUT)/portwatch
 
@@ -67,6 +67,13 @@ integration: all test-progs
 test-kernels: deps
 	$(Q)$(MAKE) OUTPUT=build all test-progs
 	$(Q)tools/test-kernels.sh
+
+# Benchmarks against the peer tools (docs/BENCHMARKS.md), about 12 minutes;
+# root. Installs the peers, builds into build-bench/ and prints the report;
+# raw results in build-bench/bench/. BENCH_ARGS: tools/bench/run-bench.sh -h.
+bench: deps
+	$(Q)tools/install-deps.sh bench
+	$(Q)tools/bench/run-bench.sh $(BENCH_ARGS)
 
 # The slow tier (about 10 minutes): slow nmap timings, a 60 s spoofed flood.
 test-slow: deps
