@@ -88,7 +88,7 @@ struct {
 /* TCP sockets bound by bind() and not connected or listening since (pw_destroy_sock). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096); /* at once; past it, the census sees the oldest go */
 	__type(key, __u64);
 	__type(value, __u8);
 } bound_only SEC(".maps");
@@ -104,7 +104,7 @@ struct udp_port {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384); /* UDP sockets holding a port we saw taken */
+	__uint(max_entries, 8192); /* UDP sockets holding a port we saw taken */
 	__type(key, __u64);
 	__type(value, struct udp_port);
 } udp_ports SEC(".maps");
