@@ -62,6 +62,10 @@ mkdir -p $R/dev/pts 2>/dev/null
 mount -t devpts devpts $R/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs $R/tmp || fail "mount tmpfs /tmp"
 mount -t tmpfs tmpfs $R/run || fail "mount tmpfs /run"
+# The checkout again, on its own: under /tmp (a CI clone) the tmpfs above hides it.
+mkdir -p $R$PWDIR 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 pwrepo $R$PWDIR ||
+	fail "cannot mount the checkout ($PWDIR) over 9p"
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 mount -t bpf bpf $R/sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null

@@ -198,6 +198,7 @@ boot() {
 		-kernel "$KDIR/vmlinuz" -initrd "$KDIR/initrd.img" \
 		-append "console=ttyS0 panic=-1 loglevel=4 pwdir=$ROOT" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$ROOT,mount_tag=pwrepo,security_model=none,readonly=on,multidevs=remap" \
 		>"$KDIR/qemu.out" 2>&1 </dev/null &
 	pid=$!
 	QEMU_PIDS=("$pid")	# one boot at a time
