@@ -198,80 +198,17 @@ def epoch(iso_ts):
 
 class Tracer:
     """portwatch running with the given arguments; stop() returns events.
-    command: trace, watch, top or ports."""
+    command: trace, watch, top or ports. stamped (JSON mode): stdout is a pipe
+    read as it comes, each line stamped with time.time() when it arrived, and
+    stop() adds "_arrived" to every event: latency goals as a reader of the
+    output sees them (a tool that buffers its output off a terminal shows up)."""
 
-    def __init__(self, *args, json_mode=True, command="trace"):
+    def __init__(self, *args, json_mode=True, command="trace", stamped=False):
         self.out = tempfile.TemporaryFile()
-        self.args = [PORTWATCH, command] + (["-j"] if json_mode else []) + list(args)
-        self.p = subprocess.Popen(self.args, stdout=self.out, stderr=subprocess.PIPE)
-        _PROCS.append(self.p)
-        self.stderr = []
-        ready = threading.Event()
-
-        def reader():
-            for raw in self.p.stderr:
-                line = raw.decode("utf-8", "replace")
-                self.stderr.append(line)
-                if line.strip() == "portwatch: ready":
-                    ready.set()
-            ready.set()
-
-        self.thread = threading.Thread(target=reader, daemon=True)
-        self.thread.start()
-        if not ready.wait(20) or self.p.poll() is not None:
-            self.p.kill()
-            raise TestFailure("portwatch did not become ready (BPF not loadable?): %s"
-                              % "".join(self.stderr).strip())
-
-    def stop(self):
-        """SIGINT, then the parsed output. Every line must be valid JSON."""
-        time.sleep(0.3)  # one poll period: let the last records arrive
-        self.p.send_signal(signal.SIGINT)
-        try:
-            rc = self.p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            raise TestFailure("portwatch did not exit on SIGINT")
-        self.thread.join(5)
-        eq(rc, 0, "portwatch exit status")
-        summary = [l for l in self.stderr if "lost to ring-buffer overflow" in l]
-        check(summary, "no summary line on stderr: %r" % self.stderr)
-        self.summary = summary[-1]
-        self.out.seek(0)
-        self.raw = self.out.read()
-        if self.args.count("-j"):
-            events = []
-            for line in self.raw.decode("utf-8").splitlines():
-                try:
-                    events.append(json.loads(line))
-                except ValueError:
-                    raise TestFailure("invalid JSON line: %r" % line)
-            return events
-        return self.raw
-
-
-class _JoinAll:
-    """join() of several threads, for StampedTracer's self.thread."""
-
-    def __init__(self, *threads):
-        self.threads = threads
-
-    def join(self, timeout=None):
-        for t in self.threads:
-            t.join(timeout)
-
-
-class StampedTracer(Tracer):
-    """A Tracer (JSON mode) whose stdout is a pipe read as it comes, each line
-    stamped with time.time() when it arrived: stop() adds "_arrived" to every
-    event, for latency goals as a reader of the output sees them (a tool that
-    buffers its output when it is not a terminal shows up here)."""
-
-    def __init__(self, *args, command="trace"):
-        self.out = tempfile.TemporaryFile()
-        self.arrived = []
-        self.args = [PORTWATCH, command, "-j"] + list(args)
-        self.p = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.arrived = [] if stamped else None
+        self.args = [PORTWATCH, command] + (["-j"] if json_mode or stamped else []) + list(args)
+        self.p = subprocess.Popen(self.args, stdout=subprocess.PIPE if stamped else self.out,
+                                  stderr=subprocess.PIPE)
         _PROCS.append(self.p)
         self.stderr = []
         ready = threading.Event()
@@ -290,22 +227,52 @@ class StampedTracer(Tracer):
                     ready.set()
             ready.set()
 
-        threads = [threading.Thread(target=copier, daemon=True), threading.Thread(target=reader, daemon=True)]
-        for t in threads:
+        self.threads = [threading.Thread(target=reader, daemon=True)]
+        if stamped:
+            self.threads.append(threading.Thread(target=copier, daemon=True))
+        for t in self.threads:
             t.start()
-        self.thread = _JoinAll(*threads)  # Tracer.stop() reads self.out after joining both
         if not ready.wait(20) or self.p.poll() is not None:
             self.p.kill()
             raise TestFailure("portwatch did not become ready (BPF not loadable?): %s"
                               % "".join(self.stderr).strip())
 
     def stop(self):
-        events = Tracer.stop(self)
-        if len(events) != len(self.arrived):
-            raise TestFailure("%d events but %d lines stamped" % (len(events), len(self.arrived)))
-        for e, t in zip(events, self.arrived):
-            e["_arrived"] = t
+        """SIGINT, then the parsed output. Every line must be valid JSON."""
+        time.sleep(0.3)  # one poll period: let the last records arrive
+        self.p.send_signal(signal.SIGINT)
+        try:
+            rc = self.p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            raise TestFailure("portwatch did not exit on SIGINT")
+        for t in self.threads:
+            t.join(5)
+        eq(rc, 0, "portwatch exit status")
+        summary = [l for l in self.stderr if "lost to ring-buffer overflow" in l]
+        check(summary, "no summary line on stderr: %r" % self.stderr)
+        self.summary = summary[-1]
+        self.out.seek(0)
+        self.raw = self.out.read()
+        if not self.args.count("-j"):
+            return self.raw
+        events = []
+        for line in self.raw.decode("utf-8").splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                raise TestFailure("invalid JSON line: %r" % line)
+        if self.arrived is not None:
+            if len(events) != len(self.arrived):
+                raise TestFailure("%d events but %d lines stamped" % (len(events), len(self.arrived)))
+            for e, t in zip(events, self.arrived):
+                e["_arrived"] = t
         return events
+
+
+def StampedTracer(*args, command="trace"):
+    """A JSON Tracer whose events carry "_arrived" (see Tracer)."""
+    return Tracer(*args, command=command, stamped=True)
 
 
 def find(events, **want):
