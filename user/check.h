@@ -40,6 +40,8 @@ int pw_cmd_check(const struct pw_opts *o);
 
 /* Does the running kernel's BTF describe tracepoint tp (tp_btf programs need it)? */
 bool pw_kernel_has_tracepoint(const char *tp);
+/* Does the running kernel know this BPF helper (a bpf_func_id name, "BPF_FUNC_x")? */
+bool pw_kernel_has_bpf_helper(const char *func_id);
 
 /* Where cgroup v2 is mounted, or "" (out is always terminated). */
 void pw_cgroup2_mount(char *out, size_t len);
