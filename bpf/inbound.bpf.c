@@ -61,43 +61,64 @@ struct pkt {
 };
 
 /*
+ * The start of a packet as one probe read takes it: the IP header and the
+ * first 14 bytes after it (ports and TCP flags). Every packet of every
+ * interface comes through pw_rx, so one read instead of two matters; only
+ * IPv4 with options needs a second.
+ */
+struct l3_head {
+	union {
+		struct {
+			struct iphdr ip;
+			__u8 l4[14];
+		} v4;
+		struct {
+			struct ipv6hdr ip6;
+			__u8 l4[14];
+		} v6;
+	};
+};
+
+/*
  * Parse the IP and TCP/UDP headers at l3 (kernel memory). Fragments after
  * the first and IPv6 extension headers carry no ports we can read: false.
  */
 static __always_inline bool parse_l3(const __u8 *l3, __u16 eth_proto, struct pkt *p)
 {
-	__u8 vihl, l4[14];
+	struct l3_head h;
+	const __u8 *l4;
+	__u8 vihl, opt_l4[14];
 	__u32 hlen;
 
 	if (eth_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), l3))
+		if (bpf_probe_read_kernel(&h.v4, sizeof(h.v4), l3))
 			return false;
-		__builtin_memcpy(&vihl, &ip, 1);
+		__builtin_memcpy(&vihl, &h.v4.ip, 1);
 		hlen = (vihl & 0x0f) * 4;
-		if (hlen < sizeof(ip) || (bpf_ntohs(ip.frag_off) & 0x1fff))
+		if (hlen < sizeof(h.v4.ip) || (bpf_ntohs(h.v4.ip.frag_off) & 0x1fff))
 			return false;
 		p->family = PW_AF_INET;
-		p->proto = ip.protocol;
-		__builtin_memcpy(p->saddr, &ip.saddr, 4);
-		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+		p->proto = h.v4.ip.protocol;
+		__builtin_memcpy(p->saddr, &h.v4.ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &h.v4.ip.daddr, 4);
+		l4 = h.v4.l4;
+		if (hlen > sizeof(h.v4.ip)) {
+			if (bpf_probe_read_kernel(opt_l4, sizeof(opt_l4), l3 + hlen))
+				return false;
+			l4 = opt_l4;
+		}
 	} else if (eth_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3))
+		if (bpf_probe_read_kernel(&h.v6, sizeof(h.v6), l3))
 			return false;
-		hlen = sizeof(ip6);
 		p->family = PW_AF_INET6;
-		p->proto = ip6.nexthdr;
-		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+		p->proto = h.v6.ip6.nexthdr;
+		__builtin_memcpy(p->saddr, &h.v6.ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &h.v6.ip6.daddr, 16);
+		l4 = h.v6.l4;
 	} else {
 		return false;
 	}
 	if (p->proto != PW_PROTO_TCP && p->proto != PW_PROTO_UDP)
-		return false;
-	if (bpf_probe_read_kernel(l4, sizeof(l4), l3 + hlen))
 		return false;
 	p->sport = ((__u16)l4[0] << 8) | l4[1];
 	p->dport = ((__u16)l4[2] << 8) | l4[3];
