@@ -41,6 +41,12 @@ int pw_cmd_check(const struct pw_opts *o);
 /* Does the running kernel's BTF describe tracepoint tp (tp_btf programs need it)? */
 bool pw_kernel_has_tracepoint(const char *tp);
 
+/*
+ * Does kfree_skb pass its drop reason (v5.17)? Without it the inbound
+ * object's pw_drop cannot load, and closed ports are inferred (closed.h).
+ */
+bool pw_kernel_has_drop_reason(void);
+
 /* Where cgroup v2 is mounted, or "" (out is always terminated). */
 void pw_cgroup2_mount(char *out, size_t len);
 
