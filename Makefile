@@ -30,7 +30,7 @@ SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Modules with no libbpf or kernel dependency: unit-tested under sanitizers.
-PURE := strutil json decode filter render opts services baseline portview model scan netns pools poolview
+PURE := strutil json decode filter render opts services baseline portview model scan netns pools poolview closed
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_OBJS := $(patsubst %,$(OUTPUT)/san/%.o,$(PURE))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

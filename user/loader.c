@@ -173,6 +173,7 @@ static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, si
  */
 static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *err, size_t errlen)
 {
+	bool forced;
 	int ret;
 
 	l->inbound = inbound_bpf__open();
@@ -187,12 +188,16 @@ static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *e
 	 * load: leave it out, and the session infers closed ports (closed.h).
 	 */
 	l->drop_reasons = pw_kernel_has_drop_reason();
+	/* The tests' way to run the fallback on any kernel (portwatch(8), ENVIRONMENT). */
+	forced = l->drop_reasons && getenv("PORTWATCH_DROP_REASONS") &&
+		 !strcmp(getenv("PORTWATCH_DROP_REASONS"), "0");
+	if (forced)
+		l->drop_reasons = false;
 	if (!l->drop_reasons) {
 		bpf_program__set_autoload(l->inbound->progs.pw_drop, false);
-		pw_info("kfree_skb has no drop reason (before 5.17): closed ports are inferred from SYNs "
-			"and listening sockets");
+		pw_info("%s: closed ports are inferred from SYNs and listening sockets",
+			forced ? "PORTWATCH_DROP_REASONS=0" : "kfree_skb has no drop reason (before 5.17)");
 	}
-	l->inbound->rodata->wakeup_bytes = l->skel->rodata->wakeup_bytes;
 	ret = bpf_map__reuse_fd(l->inbound->maps.events, bpf_map__fd(l->skel->maps.events));
 	if (!ret)
 		ret = bpf_map__reuse_fd(l->inbound->maps.counters, bpf_map__fd(l->skel->maps.counters));
