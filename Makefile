@@ -62,7 +62,7 @@ unit: unit-bins
 integration: all test-progs
 	$(Q)tests/run.sh --integration-only $(OUTPUT)
 
-# Debian's own kernels (6.1, 6.12) under qemu/TCG: portwatch check and smoke
+# Debian's own kernels (5.10, 6.1, 6.12) under qemu/TCG: portwatch check and smoke
 # tests inside each, about 15 s per kernel once the packages are cached.
 test-kernels: deps
 	$(Q)$(MAKE) OUTPUT=build all test-progs
