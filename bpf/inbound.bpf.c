@@ -150,35 +150,34 @@ static __always_inline struct pw_port_stats *port_entry(__u32 netns, __u16 port,
  * source. Userspace hears of a flow when it first appears and when it first
  * gets each fate (a SYN's fate is known only after it arrived): at most
  * 1 + PW_FATE__MAX records per flow, under a per-CPU rate limit. A race
- * between CPUs may send one twice or not at all; the counts stay exact and
- * userspace reads them from the map.
+ * between CPUs may send one twice or not at all; the counts of a flow in
+ * the map stay exact and userspace reads them from there.
  */
 static __always_inline void count_flow(const struct pkt *p, __u8 kind, __u8 type, __u8 fate, __u64 now)
 {
 	struct pw_flow_key k = { .netns = p->netns, .lport = p->dport, .proto = p->proto,
 				 .family = p->family };
+	__u32 bucket = fate < PW_FATE__MAX ? PW_BUCKET_OUTCOME : PW_BUCKET_ARRIVAL;
 	struct pw_inbound r = {};
 	bool report = false;
 	struct pw_flow *f;
 
 	__builtin_memcpy(k.laddr, p->daddr, sizeof(k.laddr));
 	__builtin_memcpy(k.raddr, p->saddr, sizeof(k.raddr));
-	f = flow_entry(&k, p->sport, now, &report);
+	f = flow_entry(&k, p->sport, now, bucket, &report);
 	if (!f)
 		return;
 	f->last_ns = now;
 	if (type < PW_PROBE__MAX)
 		__sync_fetch_and_add(&f->probes[type], 1);
 	if (fate < PW_FATE__MAX) {
-		report |= f->fates[fate] == 0;
+		/* A new fate of a known flow needs its own token. */
+		if (!report && !f->fates[fate])
+			report = first_token(bucket, now);
 		__sync_fetch_and_add(&f->fates[fate], 1);
 	}
 	if (!report)
 		return;
-	if (!first_allowed(fate < PW_FATE__MAX ? PW_BUCKET_OUTCOME : PW_BUCKET_ARRIVAL, now)) {
-		count(PW_CNT_FIRST_SUPPRESSED);
-		return;
-	}
 	r.rec_type = PW_REC_INBOUND;
 	r.kind = kind;
 	r.probe = type;
@@ -202,7 +201,8 @@ int BPF_PROG(pw_rx, struct sk_buff *skb)
 	struct pkt p = {};
 	__u64 now;
 
-	if (!parse_l3(BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, protocol), &p))
+	/* Plain loads from the BTF pointer: this runs for every packet. */
+	if (!parse_l3(skb->data, skb->protocol, &p))
 		return 0;
 	/* Everything but a connection request is ordinary traffic here. */
 	if (p.proto != PW_PROTO_TCP || (p.tcpflags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
@@ -315,7 +315,7 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 		p.netns = pw_sk_netns(sk);
 		if (filter_netns && p.netns != filter_netns)
 			return 0;
-		p.dport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		p.dport = sk->__sk_common.skc_num;
 		p.proto = PW_PROTO_TCP;
 	} else {
 		return 0;
@@ -336,7 +336,7 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 	 * dropped (tcp_v4_rcv): create its flow here, quietly; the drop that
 	 * follows reports it with its fate.
 	 */
-	f = flow_entry(&k, p.sport, now, &created);
+	f = flow_entry(&k, p.sport, now, PW_BUCKET_OUTCOME, &created);
 	if (f)
 		__sync_fetch_and_add(&f->resets_out, 1);
 	return 0;
@@ -349,7 +349,7 @@ static __always_inline struct pw_port_stats *sk_port_stats(const struct sock *sk
 
 	if (filter_netns && netns != filter_netns)
 		return NULL;
-	return port_entry(netns, BPF_CORE_READ(sk, __sk_common.skc_num), PW_PROTO_TCP,
+	return port_entry(netns, sk->__sk_common.skc_num, PW_PROTO_TCP,
 			  bpf_ktime_get_ns());
 }
 

@@ -82,17 +82,24 @@ static __always_inline __u32 pw_task_netns(void)
 	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 }
 
+/* The socket's bound address; IPv4 fills 4 bytes. */
+static __always_inline void pw_sk_laddr(const struct sock *sk, __u8 family, __u8 *laddr)
+{
+	if (family == PW_AF_INET)
+		BPF_CORE_READ_INTO((__u32 *)laddr, sk, __sk_common.skc_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO((struct in6_addr *)laddr, sk, __sk_common.skc_v6_rcv_saddr);
+}
+
 /* Local and remote endpoints of sk; IPv4 addresses fill 4 bytes. */
 static __always_inline void pw_sk_endpoints(const struct sock *sk, __u8 family, __u8 *laddr,
 					    __u16 *lport, __u8 *raddr, __u16 *rport)
 {
-	if (family == PW_AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)laddr, sk, __sk_common.skc_rcv_saddr);
+	pw_sk_laddr(sk, family, laddr);
+	if (family == PW_AF_INET)
 		BPF_CORE_READ_INTO((__u32 *)raddr, sk, __sk_common.skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO((struct in6_addr *)laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	else
 		BPF_CORE_READ_INTO((struct in6_addr *)raddr, sk, __sk_common.skc_v6_daddr);
-	}
 	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }

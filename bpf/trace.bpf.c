@@ -47,6 +47,16 @@ static __always_inline bool track_connections(void)
 	return !kfilter.kinds || (kfilter.kinds & ((1 << PW_EV_CONNECT) | (1 << PW_EV_CLOSE)));
 }
 
+/*
+ * Where the exit programs of bind, listen and connect find the syscall's
+ * arguments. From v5.15 (bpf_task_pt_regs) in the task's saved user
+ * registers, which these syscalls leave as they were: one program run per
+ * call. Before it, the enter programs stash them by thread: a second run
+ * and three hash operations, 0.3 us per connect here (docs/BENCHMARKS.md).
+ * Set by the loader, which then leaves the enter programs unloaded.
+ */
+const volatile bool args_from_regs = false;
+
 /* Syscall arguments from sys_enter_* to sys_exit_*, keyed by thread. */
 struct call_args {
 	__s32 fd;
@@ -195,6 +205,17 @@ static __always_inline void owner_from_task(struct sock_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
+/* owner_from_task() from a record fill_task() filled: four helper calls fewer. */
+static __always_inline void owner_from_event(struct sock_owner *o, const struct pw_event *e)
+{
+	o->pid = e->pid;
+	o->tid = e->tid;
+	o->uid = e->uid;
+	o->cgroup_id = e->cgroup_id;
+	o->flags = 0;
+	__builtin_memcpy(o->comm, e->comm, sizeof(o->comm));
+}
+
 /*
  * Decode the caller's sockaddr into addr/port in the socket's family.
  * A v4 sockaddr given to a v6 socket is an error the kernel reports; we
@@ -212,37 +233,57 @@ static __always_inline __u16 parse_sockaddr(const __u8 *sa, __u8 family, __u8 *a
 	return sa_family;
 }
 
+/* Copy the caller's sockaddr; false if it is unreadable or not one we report. */
+static __always_inline bool read_sockaddr(struct call_args *a, const void *uaddr)
+{
+	__u16 sa_family;
+
+	/* addrlen may be shorter than sockaddr_in6 at a page end. */
+	if (bpf_probe_read_user(a->sa, sizeof(a->sa), uaddr) && bpf_probe_read_user(a->sa, 16, uaddr))
+		return false;
+	sa_family = *(__u16 *)a->sa;
+	/* AF_UNSPEC: "any" for bind, disconnect for connect. */
+	return sa_family == PW_AF_INET || sa_family == PW_AF_INET6 || sa_family == PW_AF_UNSPEC;
+}
+
 static __always_inline int stash(__u64 fd, const void *uaddr, __u32 backlog)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct call_args a = {};
-	__u16 sa_family;
 
 	if (!pid_wanted(id))
 		return 0;
 	a.fd = (__s32)fd;
 	a.backlog = backlog;
-	if (uaddr) {
-		/* addrlen may be shorter than sockaddr_in6 at a page end. */
-		if (bpf_probe_read_user(a.sa, sizeof(a.sa), uaddr) &&
-		    bpf_probe_read_user(a.sa, 16, uaddr))
-			return 0;
-		sa_family = *(__u16 *)a.sa;
-		/* AF_UNSPEC: "any" for bind, disconnect for connect. */
-		if (sa_family != PW_AF_INET && sa_family != PW_AF_INET6 && sa_family != PW_AF_UNSPEC)
-			return 0;
-	}
+	if (uaddr && !read_sockaddr(&a, uaddr))
+		return 0;
 	if (bpf_map_update_elem(&calls, &id, &a, BPF_ANY))
 		count(PW_CNT_STASH_FULL);
 	return 0;
 }
 
-/* Take this thread's stashed arguments; false if there were none. */
-static __always_inline bool unstash(struct call_args *a)
+/*
+ * The arguments of the syscall this thread is leaving (fd, then the
+ * sockaddr or, without one, the backlog); false when it is not ours to
+ * report or, before v5.15, when its enter program stashed nothing.
+ */
+static __always_inline bool exit_args(struct call_args *a, bool has_sockaddr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct call_args *p = bpf_map_lookup_elem(&calls, &id);
+	struct call_args *p;
+	struct pt_regs *regs;
 
+	if (args_from_regs) {
+		if (!pid_wanted(id))
+			return false;
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		a->fd = (__s32)PT_REGS_PARM1_SYSCALL(regs);
+		if (has_sockaddr)
+			return read_sockaddr(a, (const void *)PT_REGS_PARM2_SYSCALL(regs));
+		a->backlog = (__u32)PT_REGS_PARM2_SYSCALL(regs);
+		return true;
+	}
+	p = bpf_map_lookup_elem(&calls, &id);
 	if (!p)
 		return false;
 	__builtin_memcpy(a, p, sizeof(*a));
@@ -251,7 +292,7 @@ static __always_inline bool unstash(struct call_args *a)
 }
 
 /*
- * The common start of a bind/listen/connect exit: take the stashed
+ * The common start of a bind/listen/connect exit: take the syscall's
  * arguments, find their socket, and fill e with the caller and the result.
  * NULL when the call is not ours to report (no stash, not TCP/UDP over IP).
  */
@@ -260,7 +301,7 @@ static __always_inline struct sock *begin_exit(struct pw_event *e, struct call_a
 {
 	struct sock *sk;
 
-	if (!unstash(a))
+	if (!exit_args(a, kind != PW_EV_LISTEN))
 		return NULL;
 	sk = pw_fd_sock(a->fd, &e->sock_ino);
 	if (!sk || !pw_sk_wanted(sk, &e->proto, &e->family))
@@ -282,7 +323,7 @@ SEC("tp/syscalls/sys_exit_bind")
 int pw_exit_bind(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pw_event e = {};
-	struct call_args a;
+	struct call_args a = {};
 	__u8 one = 1;
 	__u64 key;
 	struct sock *sk = begin_exit(&e, &a, PW_EV_BIND, ctx->ret);
@@ -316,7 +357,7 @@ SEC("tp/syscalls/sys_exit_listen")
 int pw_exit_listen(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pw_event e = {};
-	struct call_args a;
+	struct call_args a = {};
 	struct sock *sk = begin_exit(&e, &a, PW_EV_LISTEN, ctx->ret);
 
 	if (!sk)
@@ -342,19 +383,19 @@ int pw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pw_event e = {};
 	struct handoff h = {}, *hp;
-	struct call_args a;
-	struct sock *sk = begin_exit(&e, &a, PW_EV_CONNECT, ctx->ret);
+	struct call_args a = {};
+	struct sock *sk;
 	__u64 key;
 
+	if (!track_connections())
+		return 0;
+	sk = begin_exit(&e, &a, PW_EV_CONNECT, ctx->ret);
 	if (!sk)
 		return 0;
 	if (parse_sockaddr(a.sa, e.family, e.raddr, &e.rport) == PW_AF_UNSPEC)
 		return 0; /* UDP disconnect, not a connection */
-	BPF_CORE_READ_INTO(&e.lport, sk, __sk_common.skc_num);
-	if (e.family == PW_AF_INET)
-		BPF_CORE_READ_INTO((__u32 *)e.laddr, sk, __sk_common.skc_rcv_saddr);
-	else
-		BPF_CORE_READ_INTO((struct in6_addr *)e.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	e.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	pw_sk_laddr(sk, e.family, e.laddr);
 
 	if (e.proto == PW_PROTO_UDP && !e.result)
 		remember_udp_port(sk, &e); /* connect() binds an unbound UDP socket */
@@ -434,10 +475,10 @@ static __always_inline int on_accept_exit(long ret)
 	key = (__u64)sk;
 	o = bpf_map_lookup_elem(&owners, &key);
 	if (o) {
-		owner_from_task(o);
+		owner_from_event(o, &e);
 		o->flags = PW_F_ACCEPTED;
 	} else {
-		owner_from_task(&fresh);
+		owner_from_event(&fresh, &e);
 		fresh.start_ns = e.ts_ns;
 		fresh.flags = PW_F_NO_LIFETIME | PW_F_ACCEPTED;
 		bpf_map_update_elem(&owners, &key, &fresh, BPF_ANY);
@@ -632,15 +673,12 @@ static __always_inline void connect_outcome(struct sock *sk, __u64 key, int news
 	int err;
 
 	h.lport = pw_sk_sport(sk);
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == PW_AF_INET)
-		BPF_CORE_READ_INTO((__u32 *)h.laddr, sk, __sk_common.skc_rcv_saddr);
-	else
-		BPF_CORE_READ_INTO((struct in6_addr *)h.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	pw_sk_laddr(sk, sk->__sk_common.skc_family, h.laddr);
 	if (newstate == PW_TCP_ESTABLISHED) {
 		h.result = 0;
 	} else {
 		/* tcp_reset()/tcp_write_err() set sk_err before tcp_done(). */
-		err = BPF_CORE_READ(sk, sk_err);
+		err = sk->sk_err;
 		if (err)
 			h.result = -err;
 		else
@@ -720,7 +758,7 @@ static __always_inline void close_event(struct sock *sk, __u64 key, int oldstate
 	 * set by tcp_reset()) with no TIME_WAIT. Rarer endings (FIN_WAIT2
 	 * timeout, tcp_max_tw_buckets) are put right by the per-netns census.
 	 */
-	if ((oldstate == PW_TCP_FIN_WAIT2 || oldstate == PW_TCP_CLOSING) && !BPF_CORE_READ(sk, sk_err))
+	if ((oldstate == PW_TCP_FIN_WAIT2 || oldstate == PW_TCP_CLOSING) && !sk->sk_err)
 		e.flags |= PW_F_TIME_WAIT;
 	e.kind = PW_EV_CLOSE;
 	e.netns = pw_sk_netns(sk);
@@ -768,11 +806,11 @@ static __always_inline void handshake_done(struct sock *sk, __u64 now)
 		__builtin_memmove(k.raddr, k.raddr + 12, 4);
 		__builtin_memset(k.raddr + 4, 0, 12);
 	}
-	f = flow_entry(&k, rport, now, &created);
+	f = flow_entry(&k, rport, now, PW_BUCKET_OUTCOME, &created);
 	if (!f)
 		return;
 	f->last_ns = now;
-	if (f->handshakes++ || !first_allowed(PW_BUCKET_OUTCOME, now))
+	if (f->handshakes++ || (!created && !first_token(PW_BUCKET_OUTCOME, now)))
 		return;
 	r.rec_type = PW_REC_INBOUND;
 	r.kind = PW_EV_SYN;
@@ -795,15 +833,27 @@ int BPF_PROG(pw_set_state, struct sock *sk, int oldstate, int newstate)
 	struct sock_owner o = {};
 	__u64 key = (__u64)sk;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != PW_PROTO_TCP)
+	/*
+	 * A plain load from the BTF pointer, not a probe read: this runs 6 times
+	 * per connection. Not everywhere, though: loading every field this way
+	 * made the verifier take 7 times as long on these programs, 100 ms more
+	 * at start-up for 0.25 us less per connection (docs/BENCHMARKS.md).
+	 */
+	if (sk->sk_protocol != PW_PROTO_TCP)
 		return 0;
 
 	if (newstate == PW_TCP_SYN_SENT && !track_connections()) {
 		return 0;
 	} else if (newstate == PW_TCP_SYN_SENT || newstate == PW_TCP_LISTEN) {
 		/* connect()/listen(): process context, the caller owns it. */
-		/* From here its end is a state change of its own. */
-		bpf_map_delete_elem(&bound_only, &key);
+		/*
+		 * From here its end is a state change of its own. Only a socket
+		 * bound before has a port yet (connect() takes one after this
+		 * change): an unbound one cannot be in bound_only, and skipping
+		 * the delete saves a hash operation per connect.
+		 */
+		if (sk->__sk_common.skc_num)
+			bpf_map_delete_elem(&bound_only, &key);
 		if (!pid_wanted(bpf_get_current_pid_tgid()))
 			return 0;
 		owner_from_task(&o);
@@ -851,7 +901,7 @@ int BPF_PROG(pw_destroy_sock, struct sock *sk)
 	if (!bpf_map_lookup_elem(&bound_only, &key))
 		return 0;
 	bpf_map_delete_elem(&bound_only, &key);
-	if (BPF_CORE_READ(sk, __sk_common.skc_num))
+	if (sk->__sk_common.skc_num)
 		close_event(sk, key, PW_TCP_CLOSE, true);
 	return 0;
 }

@@ -145,6 +145,16 @@ bool pw_kernel_has_drop_reason(void)
 	return has;
 }
 
+bool pw_kernel_has_bpf_helper(const char *func_id)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = !libbpf_get_error(btf) && has_enum_value(btf, "bpf_func_id", func_id);
+
+	if (!libbpf_get_error(btf))
+		btf__free(btf);
+	return has;
+}
+
 void pw_features_probe(struct pw_features *ft)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -205,7 +215,8 @@ void pw_features_probe(struct pw_features *ft)
 	    has_enum_value(btf, "bpf_attach_type", "BPF_CGROUP_INET_SOCK_RELEASE"));
 	add(ft, "iter_tcp_udp", "5.9", "TIME_WAIT and orphans in the ephemeral pools",
 	    "TIME_WAIT inferred from closes only", has_type(btf, "bpf_iter__tcp", BTF_KIND_STRUCT));
-	add(ft, "bpf_task_pt_regs", "5.15", "the port of a failed accept", "failed accepts not reported",
+	add(ft, "bpf_task_pt_regs", "5.15", "syscall arguments read at exit; failed accepts",
+	    "enter programs stash bind/listen/connect arguments; failed accepts not reported",
 	    has_enum_value(btf, "bpf_func_id", "BPF_FUNC_task_pt_regs"));
 	f = add(ft, "cgroup_v2", "4.5", "--cgroup and owners' cgroup ids", "cgroup ids are 0", false);
 	mount_point("cgroup2", where, sizeof(where));

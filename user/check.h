@@ -40,6 +40,8 @@ int pw_cmd_check(const struct pw_opts *o);
 
 /* Does the running kernel's BTF describe tracepoint tp (tp_btf programs need it)? */
 bool pw_kernel_has_tracepoint(const char *tp);
+/* Does the running kernel know this BPF helper (a bpf_func_id name, "BPF_FUNC_x")? */
+bool pw_kernel_has_bpf_helper(const char *func_id);
 
 /*
  * Does kfree_skb pass its drop reason (v5.17)? Without it the inbound

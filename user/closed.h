@@ -16,7 +16,9 @@
  * not local (every 5 s); listen and listener-close events keep it current
  * in between. A SYN whose namespace cannot be read, or to an address that
  * is not local there (a router or bridge forwarding it), is left unjudged:
- * the drop hook would not have seen it either. Nothing here prints or
+ * the drop hook would not have seen it either. Only SYNs with a flow are
+ * judged: one the kernel counted at its port alone (no first-sighting
+ * token for a new source, bpf/flows.bpf.h) stays in syn_in only. Nothing here prints or
  * touches the kernel.
  */
 #ifndef PW_CLOSED_H

@@ -148,7 +148,7 @@ static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, si
 
 	bpf_object__for_each_program(prog, obj) {
 		if (!bpf_program__autoload(prog))
-			continue; /* left out for this kernel before load */
+			continue; /* left out at load: this kernel lacks what it needs */
 		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK) {
 			attach_cgroup(l, prog);
 			continue;
@@ -270,6 +270,13 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 	if (!pw_kernel_has_tracepoint("tcp_destroy_sock")) {
 		bpf_program__set_autoload(l->skel->progs.pw_destroy_sock, false);
 		pw_info("no tcp:tcp_destroy_sock tracepoint: closes of bound-only sockets are seen by census");
+	}
+	/* v5.15: bind/listen/connect arguments read at exit (trace.bpf.c, args_from_regs). */
+	if (pw_kernel_has_bpf_helper("BPF_FUNC_task_pt_regs")) {
+		l->skel->rodata->args_from_regs = true;
+		bpf_program__set_autoload(l->skel->progs.pw_enter_bind, false);
+		bpf_program__set_autoload(l->skel->progs.pw_enter_listen, false);
+		bpf_program__set_autoload(l->skel->progs.pw_enter_connect, false);
 	}
 	ret = trace_bpf__load(l->skel);
 	if (ret) {
