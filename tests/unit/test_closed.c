@@ -379,5 +379,5 @@ int main(void)
 		T(idle_namespaces_are_forgotten),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("closed", tests, NULL, NULL);
 }
