@@ -30,7 +30,7 @@ SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Modules with no libbpf or kernel dependency: unit-tested under sanitizers.
-PURE := strutil json decode filter render opts services baseline portview model scan netns pools poolview
+PURE := strutil json decode filter render opts services baseline portview model scan netns pools poolview closed
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_OBJS := $(patsubst %,$(OUTPUT)/san/%.o,$(PURE))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -62,7 +62,7 @@ unit: unit-bins
 integration: all test-progs
 	$(Q)tests/run.sh --integration-only $(OUTPUT)
 
-# Debian's own kernels (6.1, 6.12) under qemu/TCG: portwatch check and smoke
+# Debian's own kernels (5.10, 6.1, 6.12) under qemu/TCG: portwatch check and smoke
 # tests inside each, about 15 s per kernel once the packages are cached.
 test-kernels: deps
 	$(Q)$(MAKE) OUTPUT=build all test-progs

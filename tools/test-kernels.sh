@@ -3,10 +3,14 @@
 #
 #   tools/test-kernels.sh [KERNEL-PACKAGE...]
 #
-# Default packages: the newest linux-image-6.1.0-N-amd64 and, when apt knows
-# one, the newest linux-image-6.12.N+debXX-amd64. For each package: download
-# it with `apt-get download` into build-kernels/debs (cached, nothing is
-# installed), extract vmlinuz and the 9p/virtio modules, build a busybox
+# Default packages: the newest linux-image-5.10.0-N-amd64 of Debian 11
+# (bullseye, bullseye-security), the newest linux-image-6.1.0-N-amd64 and,
+# when apt knows one, the newest linux-image-6.12.N+debXX-amd64. Bullseye's
+# package lists are fetched into build-kernels/apt-bullseye with apt's own
+# options (the host's sources are left alone; Debian's archive keyring signs
+# bullseye). For each package: download it with `apt-get download` into
+# build-kernels/debs (cached, nothing is installed), extract vmlinuz and the
+# 9p/virtio modules, build a busybox
 # initramfs whose /init is tools/kernel-init.sh, boot it with the host's root
 # shared read-only over virtio-9p, and read the results from the serial console.
 #
@@ -21,8 +25,9 @@
 # guest after the smoke tests, with PW_BUILD=$ROOT/build, and reports its TAP
 # lines (not-ok ones with their diagnostics). The veth module is then added
 # to the initramfs; BOOT_TIMEOUT defaults to 1800 and QEMU_MEM to 2048;
-# QEMU_SMP (default 1) sets the guest's CPUs. OLDEST_ONLY=1: the 6.1 kernel
-# alone (what `make test` runs, see tests/run.sh).
+# QEMU_SMP (default 1) sets the guest's CPUs. ONLY=5.10 or ONLY=6.1: that
+# series alone (what `make test` runs, see tests/run.sh); OLDEST_ONLY=1 is
+# ONLY=6.1 (kept for old scripts).
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,18 +82,50 @@ newest() { # newest package whose name matches the regex $1
 	apt-cache search --names-only "$1" | cut -d' ' -f1 | sort -V | tail -n 1
 }
 
-if [ $# -eq 0 ]; then
-	k61=$(newest '^linux-image-6\.1\.0-[0-9]+-amd64$')
-	[ -n "$k61" ] || die "apt-cache finds no linux-image-6.1.0-N-amd64 (apt-get update?)"
-	set -- "$k61"
-	k612=$(newest '^linux-image-6\.12\.[0-9]+(\+deb[0-9]+)?-amd64$')
-	if [ "${OLDEST_ONLY:-0}" = 1 ]; then
-		log "OLDEST_ONLY=1: $k61 only"
-	elif [ -n "$k612" ]; then
-		set -- "$@" "$k612"
-	else
-		log "no linux-image-6.12.*-amd64 in apt's sources: skipped"
+# Debian 11's kernels (5.10: no drop reasons, no bpf_task_pt_regs) come from
+# bullseye, which the host's sources need not list: apt with its own source
+# list and state under $CACHE, updated at most once a day.
+BULLSEYE=$CACHE/apt-bullseye
+BULLSEYE_OPTS=(-o "Dir::Etc::SourceList=$BULLSEYE/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	-o "Dir::State::Lists=$BULLSEYE/lists" -o "Dir::Cache=$BULLSEYE/cache" -o APT::Sandbox::User=root)
+bullseye_apt() {
+	mkdir -p "$BULLSEYE/lists/partial" "$BULLSEYE/cache/archives/partial"
+	cat >"$BULLSEYE/sources.list" <<'EOF'
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bullseye main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bullseye-security main
+EOF
+	if [ -z "$(find "$BULLSEYE/lists" -name '*bullseye-security*Packages' -mmin -1440 2>/dev/null)" ]; then
+		apt-get "${BULLSEYE_OPTS[@]}" -q update >"$BULLSEYE/update.log" 2>&1 ||
+			{ log "apt-get update of bullseye failed: $(tail -n 1 "$BULLSEYE/update.log")"; return 1; }
 	fi
+}
+is_bullseye() { [[ $1 == linux-image-5.10.* ]]; }
+
+ONLY=${ONLY:-}
+[ "${OLDEST_ONLY:-0}" = 1 ] && ONLY=6.1
+if [ $# -eq 0 ]; then
+	if [ -z "$ONLY" ] || [ "$ONLY" = 5.10 ]; then
+		k510=
+		bullseye_apt && k510=$(apt-cache "${BULLSEYE_OPTS[@]}" search --names-only \
+			'^linux-image-5\.10\.0-[0-9]+-amd64$' | cut -d' ' -f1 | sort -V | tail -n 1)
+		[ -n "$k510" ] || die "no linux-image-5.10.0-N-amd64 in bullseye (see $BULLSEYE/update.log)"
+		set -- "$k510"
+	fi
+	if [ -z "$ONLY" ] || [ "$ONLY" = 6.1 ]; then
+		k61=$(newest '^linux-image-6\.1\.0-[0-9]+-amd64$')
+		[ -n "$k61" ] || die "apt-cache finds no linux-image-6.1.0-N-amd64 (apt-get update?)"
+		set -- "$@" "$k61"
+	fi
+	if [ -z "$ONLY" ]; then
+		k612=$(newest '^linux-image-6\.12\.[0-9]+(\+deb[0-9]+)?-amd64$')
+		if [ -n "$k612" ]; then
+			set -- "$@" "$k612"
+		else
+			log "no linux-image-6.12.*-amd64 in apt's sources: skipped"
+		fi
+	fi
+	[ $# -gt 0 ] || die "ONLY=$ONLY: not a series of the matrix (5.10, 6.1)"
+	[ -n "$ONLY" ] && log "ONLY=$ONLY: $*"
 fi
 
 mkdir -p "$CACHE/debs"
@@ -100,7 +137,12 @@ prepare() {
 	deb=$(ls "$CACHE"/debs/"${pkg}"_*.deb 2>/dev/null | sort -V | tail -n 1)
 	if [ -z "$deb" ]; then
 		log "$pkg: apt-get download"
-		(cd "$CACHE/debs" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >"$CACHE/debs/$pkg.log" 2>&1) ||
+		local opts=(-o APT::Sandbox::User=root)
+		if is_bullseye "$pkg"; then
+			bullseye_apt || { REASON="apt-get update of bullseye failed"; return 1; }
+			opts=("${BULLSEYE_OPTS[@]}")
+		fi
+		(cd "$CACHE/debs" && apt-get -q "${opts[@]}" download "$pkg" >"$CACHE/debs/$pkg.log" 2>&1) ||
 			{ REASON="apt-get download failed: $(tail -n 1 "$CACHE/debs/$pkg.log")"; return 1; }
 		deb=$(ls "$CACHE"/debs/"${pkg}"_*.deb 2>/dev/null | sort -V | tail -n 1)
 		[ -n "$deb" ] || { REASON="no .deb after apt-get download"; return 1; }
@@ -281,7 +323,9 @@ if chk is not None:
             reasons.append('check says it cannot run (rc=%s)' % crc)
         # What each kernel of the matrix is known to lack (read from its BTF and
         # source; see README "Kernels tested"): check must say exactly that.
-        known = {'6.1': {'kfree_skb_rx_sk', 'tcp_send_reset_reason'}, '6.12': set()}
+        known = {'5.10': {'drop_reason_no_socket', 'drop_reason_netfilter', 'drop_reason_tcp_flags',
+                          'kfree_skb_rx_sk', 'tcp_send_reset_reason', 'bpf_task_pt_regs'},
+                 '6.1': {'kfree_skb_rx_sk', 'tcp_send_reset_reason'}, '6.12': set()}
         series = '.'.join(str(c.get('kernel', '')).split('.')[:2])
         if series in known and {f.get('name') for f in missing} != known[series]:
             reasons.append('check on %s reports missing %s, expected %s' % (

@@ -196,7 +196,8 @@ int pw_census_run(struct pw_census *c, const struct pw_census_filter *f, pw_cens
 	return n < 0 ? n : 0;
 }
 
-static int netns_walk(struct pw_census *c, pw_census_fn fn, void *ctx, bool unheld_only, bool tcp_too)
+static int netns_walk(struct pw_census *c, pw_census_fn fn, void *ctx, bool unheld_only, bool tcp_too,
+		      bool udp_too)
 {
 	bool stop = false;
 	int tcp = 0, udp = 0;
@@ -209,7 +210,7 @@ static int netns_walk(struct pw_census *c, pw_census_fn fn, void *ctx, bool unhe
 		tcp = read_iter(c, c->tcp_link, fn, ctx, &stop);
 	if (tcp < 0)
 		return tcp;
-	if (!stop)
+	if (!stop && udp_too)
 		udp = read_iter(c, c->udp_link, fn, ctx, &stop);
 	if (udp < 0)
 		return udp;
@@ -219,17 +220,22 @@ static int netns_walk(struct pw_census *c, pw_census_fn fn, void *ctx, bool unhe
 
 int pw_census_netns_sockets(struct pw_census *c, pw_census_fn fn, void *ctx)
 {
-	return netns_walk(c, fn, ctx, false, true);
+	return netns_walk(c, fn, ctx, false, true, true);
+}
+
+int pw_census_netns_tcp(struct pw_census *c, pw_census_fn fn, void *ctx)
+{
+	return netns_walk(c, fn, ctx, false, true, false);
 }
 
 int pw_census_netns_unheld(struct pw_census *c, pw_census_fn fn, void *ctx)
 {
-	return netns_walk(c, fn, ctx, true, true);
+	return netns_walk(c, fn, ctx, true, true, true);
 }
 
 int pw_census_netns_unheld_udp(struct pw_census *c, pw_census_fn fn, void *ctx)
 {
-	return netns_walk(c, fn, ctx, true, false);
+	return netns_walk(c, fn, ctx, true, false, true);
 }
 
 unsigned pw_census_last_count(const struct pw_census *c)

@@ -57,6 +57,8 @@ int pw_census_run_seeding(struct pw_census *c, const struct pw_census_filter *f,
  * -errno: -EOPNOTSUPP before v5.9.
  */
 int pw_census_netns_sockets(struct pw_census *c, pw_census_fn fn, void *ctx);
+/* pw_census_netns_sockets() of the TCP table alone (listeners included). */
+int pw_census_netns_tcp(struct pw_census *c, pw_census_fn fn, void *ctx);
 /*
  * pw_census_netns_sockets() without the sockets a file refers to (which
  * iter/task_file reports already, with their owners): TIME_WAIT, orphans,

@@ -97,6 +97,29 @@ static bool tracepoint_btf(const struct btf *btf, const char *tp)
 	return has_type(btf, name, BTF_KIND_TYPEDEF);
 }
 
+/*
+ * Does the kfree_skb tracepoint pass a drop reason (v5.17, commit
+ * c504e5c2f964 "net: skb: introduce kfree_skb_reason()")? pw_drop reads it as
+ * its third argument and relocates SKB_DROP_REASON_NO_SOCKET: both must be
+ * there, or the program does not load. The prototype is btf_trace_kfree_skb,
+ * a pointer to a function whose first parameter is the context.
+ */
+static bool drop_reason_btf(const struct btf *btf)
+{
+	const struct btf_type *t;
+	int id;
+
+	if (!has_enum_value(btf, "skb_drop_reason", "SKB_DROP_REASON_NO_SOCKET"))
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) >= 4; /* ctx, skb, location, reason */
+}
+
 void pw_cgroup2_mount(char *out, size_t len)
 {
 	mount_point("cgroup2", out, len);
@@ -106,6 +129,16 @@ bool pw_kernel_has_tracepoint(const char *tp)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	bool has = !libbpf_get_error(btf) && tracepoint_btf(btf, tp);
+
+	if (!libbpf_get_error(btf))
+		btf__free(btf);
+	return has;
+}
+
+bool pw_kernel_has_drop_reason(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = !libbpf_get_error(btf) && drop_reason_btf(btf);
 
 	if (!libbpf_get_error(btf))
 		btf__free(btf);
@@ -157,9 +190,11 @@ void pw_features_probe(struct pw_features *ft)
 	    tracepoint_btf(btf, "netif_receive_skb"));
 	add(ft, "tp_kfree_skb", "3.x", "closed, filtered and refused probes", NULL,
 	    tracepoint_btf(btf, "kfree_skb"));
-	/* The inbound program reads kfree_skb's reason argument: no fallback yet. */
-	add(ft, "drop_reason_no_socket", "5.17", "closed-port probes (TCP and UDP)", NULL,
-	    has_enum_value(btf, "skb_drop_reason", "SKB_DROP_REASON_NO_SOCKET"));
+	/* Without a reason argument pw_drop is not loaded at all (loader.c). */
+	add(ft, "drop_reason_no_socket", "5.17", "closed-port probes (TCP and UDP), from kfree_skb's drop reason",
+	    "closed TCP ports inferred from SYNs and the listening sockets; FIN/NULL/Xmas/ACK/UDP probes "
+	    "of closed ports not seen",
+	    drop_reason_btf(btf));
 	add(ft, "drop_reason_netfilter", "5.18", "filtered probes", "filtered probes not counted",
 	    has_enum_value(btf, "skb_drop_reason", "SKB_DROP_REASON_NETFILTER_DROP"));
 	add(ft, "drop_reason_tcp_flags", "newer than 5.18", "FIN/NULL/Xmas/ACK refused by open ports",

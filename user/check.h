@@ -43,6 +43,12 @@ bool pw_kernel_has_tracepoint(const char *tp);
 /* Does the running kernel know this BPF helper (a bpf_func_id name, "BPF_FUNC_x")? */
 bool pw_kernel_has_bpf_helper(const char *func_id);
 
+/*
+ * Does kfree_skb pass its drop reason (v5.17)? Without it the inbound
+ * object's pw_drop cannot load, and closed ports are inferred (closed.h).
+ */
+bool pw_kernel_has_drop_reason(void);
+
 /* Where cgroup v2 is mounted, or "" (out is always terminated). */
 void pw_cgroup2_mount(char *out, size_t len);
 

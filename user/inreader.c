@@ -132,7 +132,9 @@ static uint32_t grow(uint32_t *seen, uint32_t now)
 
 static void walk_flow(struct pw_inreader *r, const struct pw_flow_key *k, const struct pw_flow *f)
 {
-	struct pw_flow_delta d = { .key = *k, .total = f, .rport = f->rport, .last_ns = f->last_ns };
+	/* A flow only a RST created (pw_rst_out) has no packet time yet: its first is the one. */
+	struct pw_flow_delta d = { .key = *k, .total = f, .rport = f->rport,
+				   .last_ns = f->last_ns ? f->last_ns : f->first_ns };
 	struct seen_flow *s;
 	bool any = false;
 	int i;

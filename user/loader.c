@@ -31,6 +31,7 @@
 struct pw_loader {
 	struct trace_bpf *skel;
 	struct inbound_bpf *inbound; /* NULL unless asked for */
+	bool drop_reasons;           /* pw_drop loaded (kfree_skb has a reason: v5.17) */
 	struct ring_buffer *rb;
 	struct bpf_link *links[24];
 	int nlinks;
@@ -172,6 +173,7 @@ static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, si
  */
 static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *err, size_t errlen)
 {
+	bool forced;
 	int ret;
 
 	l->inbound = inbound_bpf__open();
@@ -181,7 +183,21 @@ static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *e
 		goto out;
 	}
 	l->inbound->rodata->filter_netns = k->netns;
-	l->inbound->rodata->wakeup_bytes = l->skel->rodata->wakeup_bytes;
+	/*
+	 * Before v5.17 kfree_skb has no reason argument and pw_drop cannot
+	 * load: leave it out, and the session infers closed ports (closed.h).
+	 */
+	l->drop_reasons = pw_kernel_has_drop_reason();
+	/* The tests' way to run the fallback on any kernel (portwatch(8), ENVIRONMENT). */
+	forced = l->drop_reasons && getenv("PORTWATCH_DROP_REASONS") &&
+		 !strcmp(getenv("PORTWATCH_DROP_REASONS"), "0");
+	if (forced)
+		l->drop_reasons = false;
+	if (!l->drop_reasons) {
+		bpf_program__set_autoload(l->inbound->progs.pw_drop, false);
+		pw_info("%s: closed ports are inferred from SYNs and listening sockets",
+			forced ? "PORTWATCH_DROP_REASONS=0" : "kfree_skb has no drop reason (before 5.17)");
+	}
 	ret = bpf_map__reuse_fd(l->inbound->maps.events, bpf_map__fd(l->skel->maps.events));
 	if (!ret)
 		ret = bpf_map__reuse_fd(l->inbound->maps.counters, bpf_map__fd(l->skel->maps.counters));
@@ -319,6 +335,11 @@ void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX])
 int pw_loader_port_stats_fd(struct pw_loader *l)
 {
 	return l->inbound ? bpf_map__fd(l->inbound->maps.port_stats) : -1;
+}
+
+bool pw_loader_drop_reasons(const struct pw_loader *l)
+{
+	return l->inbound && l->drop_reasons;
 }
 
 int pw_loader_flows_fd(struct pw_loader *l)

@@ -36,6 +36,11 @@ void pw_loader_counters(struct pw_loader *l, uint64_t out[PW_CNT__MAX]);
 /* The inbound per-port and per-source maps (portwatch.h); -1 without inbound. */
 int pw_loader_port_stats_fd(struct pw_loader *l);
 int pw_loader_flows_fd(struct pw_loader *l);
+/*
+ * Does the inbound object learn the fate of packets from kfree_skb's drop
+ * reason (pw_drop loaded, v5.17+)? false without inbound programs.
+ */
+bool pw_loader_drop_reasons(const struct pw_loader *l);
 /* The socket-owner map, to share with the census (census.h). */
 int pw_loader_owners_fd(struct pw_loader *l);
 /* Detach and free; NULL is fine. */

@@ -522,6 +522,17 @@ void pw_model_port_stats(struct pw_model *m, const struct pw_port_key *k, const 
 	e->kstats = *s;
 }
 
+void pw_model_closed_probes(struct pw_model *m, const struct pw_flow_key *k, uint32_t n, uint64_t mono_ns)
+{
+	struct port_entry *e = get_entry(m, k->netns, k->lport, k->proto, true);
+
+	if (!e)
+		return;
+	e->c.closed_probes += n;
+	if (mono_ns)
+		e->last_wall_ns = mono_ns + (uint64_t)m->clock_offset;
+}
+
 /*
  * Which of the 4096 bits a source sets. Linear counting needs the bit to
  * look random: FNV-1a alone keeps consecutive addresses in distinct low

@@ -145,6 +145,12 @@ void pw_model_census_end(struct pw_model *m);
 void pw_model_event(struct pw_model *m, const struct pw_ev *ev);
 /* The kernel's cumulative counters for one port (portwatch.h). */
 void pw_model_port_stats(struct pw_model *m, const struct pw_port_key *k, const struct pw_port_stats *s);
+/*
+ * n SYNs to k's port judged closed in user space (closed.h: kernels without
+ * drop reasons, where the kernel's closed_probes stays 0). mono_ns: the
+ * latest one's CLOCK_MONOTONIC time, 0 if unknown.
+ */
+void pw_model_closed_probes(struct pw_model *m, const struct pw_flow_key *k, uint32_t n, uint64_t mono_ns);
 /* A remote source seen at a local port (for the distinct-source estimate). */
 void pw_model_source(struct pw_model *m, const struct pw_flow_key *k);
 

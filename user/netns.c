@@ -105,6 +105,34 @@ fail:
 	return ret;
 }
 
+int pw_netns_find_pid(uint32_t netns, uint32_t *pid)
+{
+	struct stat here, st;
+	char path[300];
+	struct dirent *d;
+	DIR *dir;
+	int ret = -ESRCH;
+
+	if (stat("/proc/self/ns/net", &here))
+		return -errno;
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
+		/* stat() follows the link to the namespace's own inode; the device tells nsfs apart. */
+		if (!stat(path, &st) && st.st_ino == netns && st.st_dev == here.st_dev) {
+			*pid = (uint32_t)strtoul(d->d_name, NULL, 10);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
 int pw_netns_leave(int saved_fd)
 {
 	struct stat want, here;

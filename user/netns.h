@@ -27,6 +27,13 @@ uint32_t pw_netns_self(void);
  */
 int pw_netns_enter(uint32_t netns, const uint32_t *pids, size_t npids);
 /*
+ * Some process in the network namespace whose inode is netns, found by
+ * walking /proc (a few ms on a host with thousands of processes: for a
+ * namespace no caller knows a pid of). Returns 0 with *pid set, -ESRCH
+ * when no process is in it, or -errno when /proc cannot be read.
+ */
+int pw_netns_find_pid(uint32_t netns, uint32_t *pid);
+/*
  * Return to the namespace saved by pw_netns_enter() and close the fd.
  * Returns 0 or -errno (the thread then stays where it is).
  */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,9 +10,11 @@
 
 #include "census.h"
 #include "check.h"
+#include "closed.h"
 #include "inreader.h"
 #include "loader.h"
 #include "log.h"
+#include "netns.h"
 #include "poolcensus.h"
 #include "session.h"
 
@@ -22,6 +26,7 @@ struct pw_session {
 	struct pw_loader *loader;
 	struct pw_census *census;
 	struct pw_inreader *inreader;
+	struct pw_closed *closed; /* closed-port inference; NULL when kfree_skb has drop reasons */
 	int64_t clock_offset;
 	uint64_t shown;
 	uint64_t malformed;
@@ -69,12 +74,25 @@ static void deliver(struct pw_session *s, struct pw_ev *ev)
 	s->shown++;
 }
 
-static void on_flow(void *ctx, const struct pw_flow_delta *d)
+static uint64_t mono_ns(void);
+
+static void on_flow(void *ctx, const struct pw_flow_delta *in)
 {
 	struct pw_session *s = ctx;
 	struct pw_ev evs[PW_PROBE__MAX + 2];
+	struct pw_flow_delta judged;
+	const struct pw_flow_delta *d = in;
+	uint32_t closed;
 	int n, i;
 
+	/* Before v5.17 no drop says which SYNs found no socket: judge them here. */
+	if (s->closed) {
+		judged = *in;
+		closed = pw_closed_judge(s->closed, &judged, mono_ns());
+		if (closed && s->ops->model)
+			pw_model_closed_probes(s->ops->model, &judged.key, closed, judged.last_ns);
+		d = &judged;
+	}
 	if (s->ops->model)
 		pw_model_source(s->ops->model, &d->key);
 	if (s->ops->flow)
@@ -110,6 +128,9 @@ static int on_record(void *ctx, const void *data, size_t len)
 		s->malformed++;
 		return 0;
 	}
+	/* Listeners come and go whatever the user's filters show. */
+	if (s->closed)
+		pw_closed_event(s->closed, &ev);
 	/* Who holds it? Ask the kernel now, while the holder still does. */
 	if (ev.result == -EADDRINUSE && (ev.kind == PW_EV_BIND || ev.kind == PW_EV_LISTEN) &&
 	    ev.local_port && pw_filter_match(&s->opts->filter, &ev)) {
@@ -133,6 +154,61 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int closed_listener(void *ctx, const struct pw_sock *sk)
+{
+	if (sk->proto == PW_PROTO_TCP && sk->state == PW_TCP_LISTEN)
+		pw_closed_listener(ctx, sk->family, sk->laddr, sk->lport);
+	return 0;
+}
+
+/*
+ * The closed-port table's view of one namespace (closed.h): its addresses
+ * (getifaddrs(), whose netlink socket belongs to the namespace the thread
+ * is in) and its TCP listeners (iter/tcp, bound to it the same way). The
+ * namespace is entered through the hinted pid, the pools' pids, a name in
+ * /run/netns, or else a pid found in /proc. Returns 0 or -errno.
+ */
+static int closed_refresh(void *ctx, struct pw_closed *c, uint32_t netns, uint32_t *pid_hint)
+{
+	struct pw_session *s = ctx;
+	struct ifaddrs *ifas = NULL, *i;
+	uint32_t pids[9];
+	int npids = 0, saved, ret, n;
+
+	if (*pid_hint)
+		pids[npids++] = *pid_hint;
+	if (s->ops->pools)
+		npids += pw_pools_netns_pids(s->ops->pools, netns, pids + npids, 8);
+	saved = pw_netns_enter(netns, pids, (size_t)npids);
+	if (saved == -ESRCH && !pw_netns_find_pid(netns, pid_hint))
+		saved = pw_netns_enter(netns, pid_hint, 1);
+	if (saved < 0)
+		return saved;
+	ret = getifaddrs(&ifas) ? -errno : 0;
+	for (i = ifas; i; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			pw_closed_local_addr(c, PW_AF_INET,
+					     (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			pw_closed_local_addr(c, PW_AF_INET6,
+					     (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr);
+	}
+	freeifaddrs(ifas);
+	if (!ret) {
+		n = pw_census_netns_tcp(s->census, closed_listener, c);
+		ret = n < 0 ? n : 0;
+	}
+	n = pw_netns_leave(saved);
+	if (n) {
+		/* As in the pools' census: a thread left in a foreign namespace invalidates everything after. */
+		pw_err("cannot return to portwatch's own network namespace: %s", strerror(-n));
+		exit(1);
+	}
+	return ret;
 }
 
 /*
@@ -203,6 +279,13 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 		pw_err("%s", err);
 		goto out;
 	}
+	if (!pw_loader_drop_reasons(s.loader)) {
+		s.closed = pw_closed_new(closed_refresh, &s);
+		if (!s.closed) {
+			pw_err("out of memory");
+			goto out;
+		}
+	}
 	s.inreader = pw_inreader_new(pw_loader_flows_fd(s.loader), pw_loader_port_stats_fd(s.loader),
 				     on_flow, on_port_stats, &s);
 	if (!s.inreader) {
@@ -243,6 +326,8 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 		if (now_ms() >= next_walk) {
 			pw_inreader_walk(s.inreader);
 			next_walk += walk_ms;
+			if (s.closed)
+				pw_closed_expire(s.closed, mono_ns());
 			if (ops->pools) {
 				/*
 				 * New namespaces at once; the others' sysctls every
@@ -292,8 +377,19 @@ int pw_session_run(const struct pw_opts *o, const struct pw_session_ops *ops)
 			" dropped packets not parsed (IPv6 extension headers, fragments)\n",
 			s.malformed, counters[PW_CNT_STASH_FULL], counters[PW_CNT_FIRST_SUPPRESSED],
 			counters[PW_CNT_INBOUND_UNPARSED]);
+	if (s.closed) {
+		struct pw_closed_stats cs;
+
+		pw_closed_stats(s.closed, &cs);
+		fprintf(stderr,
+			"portwatch: closed ports inferred (no drop reasons): %" PRIu64 " SYNs judged closed, %" PRIu64
+			" to listening ports, %" PRIu64 " to non-local addresses, %" PRIu64
+			" not judged (namespace unreadable)\n",
+			cs.judged_closed, cs.judged_open, cs.not_local, cs.unjudged);
+	}
 	ret = 0;
 out:
+	pw_closed_free(s.closed);
 	pw_inreader_free(s.inreader);
 	pw_census_close(s.census);
 	pw_loader_close(s.loader);

@@ -19,8 +19,8 @@ import time
 import re
 import statistics
 
-from pwtest import (PORTWATCH, SOCKFARM, Netns, Portload, StampedTracer, TestFailure, alerts, check, epoch, eq,
-                    link, slow, test)
+from pwtest import (EMULATED, PORTWATCH, SOCKFARM, Netns, Portload, StampedTracer, TestFailure, alerts, check,
+                    epoch, eq, link, slow, test)
 
 LO = "127.0.0.1"
 PORT = 8080  # the servers' port, outside the ephemeral range
@@ -623,7 +623,11 @@ def ephemeral_startup_census_of_100k_sockets_within_250ms():
         med = statistics.median(times)
         print("# measured start-up census of %d sockets: %s ms (median %.1f)"
               % (sockets, ", ".join("%.1f" % t for t in times), med))
-        check(med <= 250, "start-up census took %.1f ms (median of %s), goal <= 250 ms" % (med, times))
+        if EMULATED:
+            print("# emulated CPU (%s): the 250 ms goal is for real CPUs, not asserted here" % EMULATED,
+                  flush=True)
+        else:
+            check(med <= 250, "start-up census took %.1f ms (median of %s), goal <= 250 ms" % (med, times))
     finally:
         farm.stdin.close()
         farm.wait(30)

@@ -1045,6 +1045,33 @@ static void test_port_stats_which_create_ports(void **state)
 	assert_int_equal(v.c.syn_in, 0);
 }
 
+/* SYNs judged closed in user space (no drop reasons) add up with the kernel's counters. */
+static void test_inferred_closed_probes(void **state)
+{
+	struct pw_model *m = new_model(NULL, NULL, NULL, 1000);
+	const struct pw_port_stats syn = { .syn_in = 3, .first_ns = 10, .last_ns = 20 };
+	struct pw_flow_key k;
+	struct pw_port_view v;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.netns = NS1;
+	k.lport = 7000;
+	k.proto = PW_PROTO_TCP;
+	k.family = PW_AF_INET;
+	/* Judged before the walk reported the port: the port is made, closed. */
+	pw_model_closed_probes(m, &k, 2, 500);
+	v = view_of(m, NS1, PW_PROTO_TCP, 7000);
+	assert_int_equal(v.state, PW_PORT_CLOSED);
+	assert_int_equal(v.c.closed_probes, 2);
+	assert_int_equal(v.last_wall_ns, 1500);
+	stats(m, NS1, 7000, PW_PROTO_TCP, &syn);
+	pw_model_closed_probes(m, &k, 1, 0);
+	v = view_of(m, NS1, PW_PROTO_TCP, 7000);
+	assert_int_equal(v.c.syn_in, 3);
+	assert_int_equal(v.c.closed_probes, 3);
+}
+
 /* ---- listen drops --------------------------------------------------------------- */
 
 static void test_listen_drops(void **state)
@@ -1543,6 +1570,7 @@ int main(void)
 		T(test_bind_conflict_and_counters),
 		T(test_port_stats),
 		T(test_port_stats_which_create_ports),
+		T(test_inferred_closed_probes),
 		T(test_listen_drops),
 		T(test_listen_drops_survive_a_new_socket),
 		T(test_sources),
