@@ -76,26 +76,34 @@ static __always_inline bool first_token(__u32 bucket, __u64 now)
 }
 
 /*
- * The flow of k. A new one is made only with a token of bucket for its first
- * record (*created: made, token taken), else NULL: under a spoofed flood
- * nearly every packet is a new source, and inserting each one into the LRU
- * cost 0.8 us per packet while the rate limit kept 70 % of them from
- * userspace anyway (docs/BENCHMARKS.md). Such a packet is counted at its
- * port only; the source's next packet tries again. NULL too if the map refuses.
+ * The flow of k, made when new; NULL if the map refuses. An arrival (a SYN
+ * whose fate is not known yet) makes one only with a token for its first
+ * record (*token: taken), else NULL: a spoofed flood to an open port is
+ * nothing but new sources, and inserting each into the LRU cost pw_rx 0.8 us
+ * per packet while the rate limit kept 70 % of them from userspace anyway
+ * (docs/BENCHMARKS.md); such a SYN is counted at its port only. An outcome
+ * (a closed or refused probe, a RST, a handshake) always makes its flow:
+ * it is the evidence the scan detector weighs, and the map walk must find
+ * a scanner's failures even while a flood to a closed port keeps their
+ * records back.
  */
 static __always_inline struct pw_flow *flow_entry(const struct pw_flow_key *k, __u16 sport, __u64 now,
-						  __u32 bucket, bool *created)
+						  __u32 bucket, bool *token)
 {
 	struct pw_flow *f = bpf_map_lookup_elem(&flows, k), fresh = {};
 
-	*created = false;
-	if (!f && first_token(bucket, now)) {
-		fresh.first_ns = now;
-		fresh.rport = sport;
-		*created = !bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST);
-		f = bpf_map_lookup_elem(&flows, k);
+	*token = false;
+	if (f)
+		return f;
+	if (bucket == PW_BUCKET_ARRIVAL) {
+		if (!first_token(bucket, now))
+			return NULL;
+		*token = true;
 	}
-	return f;
+	fresh.first_ns = now;
+	fresh.rport = sport;
+	bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&flows, k);
 }
 
 #endif /* PW_FLOWS_BPF_H */

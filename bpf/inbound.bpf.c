@@ -172,13 +172,19 @@ static __always_inline struct pw_port_stats *port_entry(__u32 netns, __u16 port,
  * gets each fate (a SYN's fate is known only after it arrived): at most
  * 1 + PW_FATE__MAX records per flow, under a per-CPU rate limit. A race
  * between CPUs may send one twice or not at all; the counts of a flow in
- * the map stay exact and userspace reads them from there.
+ * the map stay exact and userspace reads them from there. A record names
+ * its packet's type even when it reports a SYN's fate: if the rate limit
+ * kept the SYN's own record back (a flood on this CPU), the fate still
+ * tells userspace of the probe, which it counts once whichever record
+ * brings it (found by running the flood test on one CPU).
  */
 static __always_inline void count_flow(const struct pkt *p, __u8 kind, __u8 type, __u8 fate, __u64 now)
 {
 	struct pw_flow_key k = { .netns = p->netns, .lport = p->dport, .proto = p->proto,
 				 .family = p->family };
 	__u32 bucket = fate < PW_FATE__MAX ? PW_BUCKET_OUTCOME : PW_BUCKET_ARRIVAL;
+	/* A SYN was counted on arrival (pw_rx): its fate adds only the fate. */
+	__u8 add = fate < PW_FATE__MAX && type == PW_PROBE_SYN ? PW_PROBE__MAX : type;
 	struct pw_inbound r = {};
 	bool report = false;
 	struct pw_flow *f;
@@ -189,10 +195,10 @@ static __always_inline void count_flow(const struct pkt *p, __u8 kind, __u8 type
 	if (!f)
 		return;
 	f->last_ns = now;
-	if (type < PW_PROBE__MAX)
-		__sync_fetch_and_add(&f->probes[type], 1);
+	if (add < PW_PROBE__MAX)
+		__sync_fetch_and_add(&f->probes[add], 1);
 	if (fate < PW_FATE__MAX) {
-		/* A new fate of a known flow needs its own token. */
+		/* The first of each fate is reported, under the outcome rate limit. */
 		if (!report && !f->fates[fate])
 			report = first_token(bucket, now);
 		__sync_fetch_and_add(&f->fates[fate], 1);
@@ -310,8 +316,7 @@ int BPF_PROG(pw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 		if (s)
 			__sync_fetch_and_add(&s->filtered, 1);
 	}
-	/* SYNs were counted (as type) on arrival; here only their fate. */
-	count_flow(&p, PW_EV_PROBE, type == PW_PROBE_SYN ? PW_PROBE__MAX : type, fate, now);
+	count_flow(&p, PW_EV_PROBE, type, fate, now);
 	return 0;
 }
 
@@ -324,7 +329,7 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 {
 	struct pw_port_stats *s;
 	struct pw_flow_key k = {};
-	bool created = false;
+	bool token; /* no token is taken for an outcome */
 	struct pw_flow *f;
 	struct pkt p = {};
 	__u64 now = bpf_ktime_get_ns();
@@ -357,7 +362,7 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 	 * dropped (tcp_v4_rcv): create its flow here, quietly; the drop that
 	 * follows reports it with its fate.
 	 */
-	f = flow_entry(&k, p.sport, now, PW_BUCKET_OUTCOME, &created);
+	f = flow_entry(&k, p.sport, now, PW_BUCKET_OUTCOME, &token);
 	if (f)
 		__sync_fetch_and_add(&f->resets_out, 1);
 	return 0;

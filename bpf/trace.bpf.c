@@ -787,7 +787,7 @@ static __always_inline void handshake_done(struct sock *sk, __u64 now)
 {
 	struct pw_flow_key k = { .proto = PW_PROTO_TCP };
 	struct pw_inbound r = {};
-	bool created = false;
+	bool token; /* no token is taken for an outcome */
 	struct pw_flow *f;
 	__u16 rport;
 
@@ -806,11 +806,11 @@ static __always_inline void handshake_done(struct sock *sk, __u64 now)
 		__builtin_memmove(k.raddr, k.raddr + 12, 4);
 		__builtin_memset(k.raddr + 4, 0, 12);
 	}
-	f = flow_entry(&k, rport, now, PW_BUCKET_OUTCOME, &created);
+	f = flow_entry(&k, rport, now, PW_BUCKET_OUTCOME, &token);
 	if (!f)
 		return;
 	f->last_ns = now;
-	if (f->handshakes++ || (!created && !first_token(PW_BUCKET_OUTCOME, now)))
+	if (f->handshakes++ || !first_token(PW_BUCKET_OUTCOME, now))
 		return;
 	r.rec_type = PW_REC_INBOUND;
 	r.kind = PW_EV_SYN;

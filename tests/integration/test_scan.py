@@ -176,17 +176,25 @@ def benign_traffic_raises_no_scan_alert():
     eq(scans(recs), [], "benign traffic: no port_scan alert")
 
 
-def flood_with_scan(n):
-    srv, cli, s4, c4, _, _, held = lab("flood")
-    tr = Tracer("--netns", srv.name, "--interval", "60", command="watch")
-    flood = cli.popen(["hping3", "--rand-source", "-S", "-p", "53", "-c", str(n), "--faster", "-q", s4],
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.2)
-    cli.run(["nmap", "-n", "-Pn", "-sS", "-p", "1-60", "--max-retries", "0", s4], timeout=600)
-    flood.wait(900)
-    rss = rss_kib(tr.p.pid)
-    mem = map_memory(tr.p.pid)
-    recs = tr.stop()
+def flood_with_scan(n, one_cpu=False):
+    # one_cpu: portwatch, the flood, the scan and their softirqs share one CPU,
+    # so the flood empties that CPU's first-sighting budget before the scan.
+    cpus = os.sched_getaffinity(0)
+    if one_cpu:
+        os.sched_setaffinity(0, {min(cpus)})  # inherited by every process started below
+    try:
+        srv, cli, s4, c4, _, _, held = lab("flood")
+        tr = Tracer("--netns", srv.name, "--interval", "60", command="watch")
+        flood = cli.popen(["hping3", "--rand-source", "-S", "-p", "53", "-c", str(n), "--faster", "-q", s4],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.2)
+        cli.run(["nmap", "-n", "-Pn", "-sS", "-p", "1-60", "--max-retries", "0", s4], timeout=600)
+        flood.wait(900)
+        rss = rss_kib(tr.p.pid)
+        mem = map_memory(tr.p.pid)
+        recs = tr.stop()
+    finally:
+        os.sched_setaffinity(0, cpus)
     check(0 < mem <= 16 << 20, "kernel map memory %.1f MiB <= 16 MiB" % (mem / 1048576.0))
     for h in held:
         h.close()
@@ -203,6 +211,13 @@ def flood_with_scan(n):
 @test
 def scan_detected_during_spoofed_flood_with_bounded_memory():
     flood_with_scan(60000)
+
+
+@test
+def scan_detected_during_spoofed_flood_on_one_cpu():
+    # Found by the kernel-matrix work: the scan went unseen here 3 times in 4
+    # (the SYNs' records were rate-limited and their fates named no probe).
+    flood_with_scan(60000, one_cpu=True)
 
 
 @slow
