@@ -125,34 +125,17 @@ void pw_cgroup2_mount(char *out, size_t len)
 	mount_point("cgroup2", out, len);
 }
 
-bool pw_kernel_has_tracepoint(const char *tp)
+void pw_load_caps_probe(struct pw_load_caps *c)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	bool has = !libbpf_get_error(btf) && tracepoint_btf(btf, tp);
 
-	if (!libbpf_get_error(btf))
+	memset(c, 0, sizeof(*c));
+	if (!libbpf_get_error(btf)) {
+		c->tcp_destroy_sock = tracepoint_btf(btf, "tcp_destroy_sock");
+		c->task_pt_regs = has_enum_value(btf, "bpf_func_id", "BPF_FUNC_task_pt_regs");
+		c->drop_reason = drop_reason_btf(btf);
 		btf__free(btf);
-	return has;
-}
-
-bool pw_kernel_has_drop_reason(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool has = !libbpf_get_error(btf) && drop_reason_btf(btf);
-
-	if (!libbpf_get_error(btf))
-		btf__free(btf);
-	return has;
-}
-
-bool pw_kernel_has_bpf_helper(const char *func_id)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool has = !libbpf_get_error(btf) && has_enum_value(btf, "bpf_func_id", func_id);
-
-	if (!libbpf_get_error(btf))
-		btf__free(btf);
-	return has;
+	}
 }
 
 void pw_features_probe(struct pw_features *ft)

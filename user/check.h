@@ -38,16 +38,18 @@ void pw_features_print(FILE *f, const struct pw_features *ft, bool json);
 /* `portwatch check`: exit status 0 when portwatch can run here, else 1. */
 int pw_cmd_check(const struct pw_opts *o);
 
-/* Does the running kernel's BTF describe tracepoint tp (tp_btf programs need it)? */
-bool pw_kernel_has_tracepoint(const char *tp);
-/* Does the running kernel know this BPF helper (a bpf_func_id name, "BPF_FUNC_x")? */
-bool pw_kernel_has_bpf_helper(const char *func_id);
-
 /*
- * Does kfree_skb pass its drop reason (v5.17)? Without it the inbound
- * object's pw_drop cannot load, and closed ports are inferred (closed.h).
+ * What the loader must know before loading, from one read of the kernel's
+ * BTF (each read costs about 7 ms of start-up here).
  */
-bool pw_kernel_has_drop_reason(void);
+struct pw_load_caps {
+	bool tcp_destroy_sock; /* the tcp:tcp_destroy_sock tracepoint */
+	bool task_pt_regs;     /* bpf_task_pt_regs (v5.15): syscall arguments read at exit */
+	/* kfree_skb passes its drop reason (v5.17); without it pw_drop cannot load
+	 * and closed ports are inferred (closed.h) */
+	bool drop_reason;
+};
+void pw_load_caps_probe(struct pw_load_caps *c);
 
 /* Where cgroup v2 is mounted, or "" (out is always terminated). */
 void pw_cgroup2_mount(char *out, size_t len);

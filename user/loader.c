@@ -171,7 +171,8 @@ static int attach_all(struct pw_loader *l, struct bpf_object *obj, char *err, si
  * The inbound object counts into its own maps but reports through the
  * trace object's ring buffer and counters: one ring to drain, one sum.
  */
-static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *err, size_t errlen)
+static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, const struct pw_load_caps *caps,
+			char *err, size_t errlen)
 {
 	bool forced;
 	int ret;
@@ -187,7 +188,7 @@ static int load_inbound(struct pw_loader *l, const struct pw_kfilter *k, char *e
 	 * Before v5.17 kfree_skb has no reason argument and pw_drop cannot
 	 * load: leave it out, and the session infers closed ports (closed.h).
 	 */
-	l->drop_reasons = pw_kernel_has_drop_reason();
+	l->drop_reasons = caps->drop_reason;
 	/* The tests' way to run the fallback on any kernel (portwatch(8), ENVIRONMENT). */
 	forced = l->drop_reasons && getenv("PORTWATCH_DROP_REASONS") &&
 		 !strcmp(getenv("PORTWATCH_DROP_REASONS"), "0");
@@ -229,6 +230,7 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 		   bool want_inbound, pw_record_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct pw_loader *l = NULL;
+	struct pw_load_caps caps;
 	int ret;
 
 	ret = pw_check_privileges(err, errlen);
@@ -267,12 +269,13 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 	if (l->skel->rodata->wakeup_bytes > ringbuf_kb * 1024 / 4)
 		l->skel->rodata->wakeup_bytes = ringbuf_kb * 1024 / 4;
 	/* An optional hook: without it, bound-only sockets' ports come back at the next census. */
-	if (!pw_kernel_has_tracepoint("tcp_destroy_sock")) {
+	pw_load_caps_probe(&caps);
+	if (!caps.tcp_destroy_sock) {
 		bpf_program__set_autoload(l->skel->progs.pw_destroy_sock, false);
 		pw_info("no tcp:tcp_destroy_sock tracepoint: closes of bound-only sockets are seen by census");
 	}
 	/* v5.15: bind/listen/connect arguments read at exit (trace.bpf.c, args_from_regs). */
-	if (pw_kernel_has_bpf_helper("BPF_FUNC_task_pt_regs")) {
+	if (caps.task_pt_regs) {
 		l->skel->rodata->args_from_regs = true;
 		bpf_program__set_autoload(l->skel->progs.pw_enter_bind, false);
 		bpf_program__set_autoload(l->skel->progs.pw_enter_listen, false);
@@ -285,7 +288,7 @@ int pw_loader_open(struct pw_loader **out, const struct pw_kfilter *k, unsigned 
 		goto fail;
 	}
 	if (want_inbound) {
-		ret = load_inbound(l, k, err, errlen);
+		ret = load_inbound(l, k, &caps, err, errlen);
 		if (ret)
 			goto fail;
 	}
