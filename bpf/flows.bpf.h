@@ -82,7 +82,8 @@ static __always_inline bool first_token(__u32 bucket, __u64 now)
  * nothing but new sources, and inserting each into the LRU cost pw_rx 0.8 us
  * per packet while the rate limit kept 70 % of them from userspace anyway
  * (docs/BENCHMARKS.md); such a SYN is counted at its port only. An outcome
- * (a closed or refused probe, a RST, a handshake) always makes its flow:
+ * (a closed or refused probe, a RST, a handshake) always makes its flow,
+ * taking no token (token may then be NULL):
  * it is the evidence the scan detector weighs, and the map walk must find
  * a scanner's failures even while a flood to a closed port keeps their
  * records back.
@@ -92,13 +93,15 @@ static __always_inline struct pw_flow *flow_entry(const struct pw_flow_key *k, _
 {
 	struct pw_flow *f = bpf_map_lookup_elem(&flows, k), fresh = {};
 
-	*token = false;
+	if (token)
+		*token = false;
 	if (f)
 		return f;
 	if (bucket == PW_BUCKET_ARRIVAL) {
 		if (!first_token(bucket, now))
 			return NULL;
-		*token = true;
+		if (token)
+			*token = true;
 	}
 	fresh.first_ns = now;
 	fresh.rport = sport;

@@ -329,7 +329,6 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 {
 	struct pw_port_stats *s;
 	struct pw_flow_key k = {};
-	bool token; /* no token is taken for an outcome */
 	struct pw_flow *f;
 	struct pkt p = {};
 	__u64 now = bpf_ktime_get_ns();
@@ -362,7 +361,7 @@ int BPF_PROG(pw_rst_out, const struct sock *sk, const struct sk_buff *skb)
 	 * dropped (tcp_v4_rcv): create its flow here, quietly; the drop that
 	 * follows reports it with its fate.
 	 */
-	f = flow_entry(&k, p.sport, now, PW_BUCKET_OUTCOME, &token);
+	f = flow_entry(&k, p.sport, now, PW_BUCKET_OUTCOME, NULL);
 	if (f)
 		__sync_fetch_and_add(&f->resets_out, 1);
 	return 0;

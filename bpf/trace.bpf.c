@@ -787,7 +787,6 @@ static __always_inline void handshake_done(struct sock *sk, __u64 now)
 {
 	struct pw_flow_key k = { .proto = PW_PROTO_TCP };
 	struct pw_inbound r = {};
-	bool token; /* no token is taken for an outcome */
 	struct pw_flow *f;
 	__u16 rport;
 
@@ -806,7 +805,7 @@ static __always_inline void handshake_done(struct sock *sk, __u64 now)
 		__builtin_memmove(k.raddr, k.raddr + 12, 4);
 		__builtin_memset(k.raddr + 4, 0, 12);
 	}
-	f = flow_entry(&k, rport, now, PW_BUCKET_OUTCOME, &token);
+	f = flow_entry(&k, rport, now, PW_BUCKET_OUTCOME, NULL);
 	if (!f)
 		return;
 	f->last_ns = now;

@@ -1314,6 +1314,25 @@ static void test_census_keeps_events_during_pass(void **state)
 	assert_int_equal(v->time_wait, 1);
 }
 
+/*
+ * Census: a server pid 700 listening on LO + 150 (a port of the range) in NS1,
+ * with 5 accepted connections from 198.18.0.2:50000-50004.
+ */
+static void census_server_with_accepted(struct pw_pools *p)
+{
+	struct pw_sock s;
+	int i;
+
+	s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_LISTEN, NS1, "0.0.0.0", LO + 150, NULL,
+		   0, 700, "srv", 0);
+	pw_pools_census_sock(p, &s);
+	for (i = 0; i < 5; i++) {
+		s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_ESTABLISHED, NS1, "198.18.0.1",
+			   LO + 150, "198.18.0.2", (uint16_t)(50000 + i), 700, "srv", 0);
+		pw_pools_census_sock(p, &s);
+	}
+}
+
 static void test_census_accepted_not_ephemeral(void **state)
 {
 	struct pw_pools *p = *state;
@@ -1324,15 +1343,7 @@ static void test_census_accepted_not_ephemeral(void **state)
 
 	set_range(p, NS1, 0);
 	pw_pools_census_begin(p, AT_S(1));
-	/* A server listening on a port of the range, with 5 accepted connections. */
-	s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_LISTEN, NS1, "0.0.0.0", LO + 150, NULL,
-		   0, 700, "srv", 0);
-	pw_pools_census_sock(p, &s);
-	for (i = 0; i < 5; i++) {
-		s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_ESTABLISHED, NS1, "198.18.0.1",
-			   LO + 150, "198.18.0.2", (uint16_t)(50000 + i), 700, "srv", 0);
-		pw_pools_census_sock(p, &s);
-	}
+	census_server_with_accepted(p);
 	/* And one of its own outgoing connections. */
 	s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_ESTABLISHED, NS1, "198.18.0.1", LO,
 		   "198.18.0.3", 443, 700, "srv", 0);
@@ -2110,21 +2121,13 @@ static void test_bind_pool_eta_tw_per_port(void **state)
 static void test_accepted_close_unflagged_no_phantom_pool(void **state)
 {
 	struct pw_pools *p = *state;
-	struct pw_sock s;
 	struct pw_ev e;
 	struct views *vs;
 	int i;
 
 	set_range(p, NS1, 0);
 	pw_pools_census_begin(p, AT_S(1));
-	s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_LISTEN, NS1, "0.0.0.0", LO + 150, NULL,
-		   0, 700, "srv", 0);
-	pw_pools_census_sock(p, &s);
-	for (i = 0; i < 5; i++) {
-		s = mksock(PW_ORIGIN_TASK_FILE, PW_PROTO_TCP, PW_TCP_ESTABLISHED, NS1, "198.18.0.1",
-			   LO + 150, "198.18.0.2", (uint16_t)(50000 + i), 700, "srv", 0);
-		pw_pools_census_sock(p, &s);
-	}
+	census_server_with_accepted(p);
 	pw_pools_census_end(p, NS1);
 	tick(p, AT_S(2), NULL);
 	assert_int_equal(count_kind(views_of(p, NS1), PW_POOL_CONNECT), 0);
